@@ -1,0 +1,82 @@
+"""What the trainer tells the operator, and how: the two channels of DESIGN.md.
+
+- ``ProgressReport``: POSTed by the trainer to the operator's progress endpoint while training, with a
+  projected ServiceAccount token of ``PROGRESS_AUDIENCE``. The operator takes the run's identity from
+  the token (via TokenReview), never from the body; the body carries numbers only.
+- ``Result``: the trainer's final word, written to the container's termination message file
+  (``TERMINATION_MESSAGE_PATH``); the kubelet copies it into the Pod's status, where the operator
+  reads it. Kept under ``MAX_TERMINATION_MESSAGE_BYTES``; full metrics live in the artifact.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import pydantic
+
+from textclf.api import codes, common, trainingrun
+
+PROGRESS_AUDIENCE = "textclf.io/progress"
+"""Audience of the projected token the trainer presents to the progress endpoint."""
+PROGRESS_PATH = "/v1alpha1/progress"
+"""Path of the progress endpoint on the operator's Service."""
+PROGRESS_URL_ENV = "TEXTCLF_PROGRESS_URL"
+PROGRESS_TOKEN_PATH_ENV = "TEXTCLF_PROGRESS_TOKEN_PATH"
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+TERMINATION_MESSAGE_ENV = "TEXTCLF_TERMINATION_MESSAGE_PATH"
+MAX_TERMINATION_MESSAGE_BYTES = 4096
+"""The kubelet truncates termination messages beyond 4 KiB; the trainer stays below it."""
+RUN_SPEC_ENV = "TEXTCLF_RUN_SPEC"
+"""Path of the mounted TrainingRun spec file in the training container."""
+
+
+class ProgressReport(common.Model):
+    """One progress event; the trainer sends it to the progress endpoint (or prints it locally)."""
+
+    percent: Annotated[int, pydantic.Field(ge=0, le=100)]
+    epoch: Annotated[float, pydantic.Field(ge=0)] | None = None
+    step: Annotated[int, pydantic.Field(ge=0)] | None = None
+    total_steps: Annotated[int, pydantic.Field(ge=0)] | None = None
+    loss: float | None = None
+    eta_seconds: Annotated[int, pydantic.Field(ge=0)] | None = None
+    phase: Annotated[str, pydantic.Field(max_length=64)] | None = None  # e.g. "train", "evaluate"
+
+
+class HeadlineSplit(common.Model):
+    """The numbers of one split that fit in a termination message."""
+
+    examples: int
+    accuracy: float
+    macro_f1: float
+    macro_precision: float
+    macro_recall: float
+    macro_roc_auc: float | None = None
+
+
+class Result(common.Model):
+    """The trainer's final result, as JSON in the termination message."""
+
+    code: codes.StatusCode
+    detail_code: codes.DetailCode | None = None
+    message: Annotated[str, pydantic.Field(max_length=1500)] = ""
+    metrics: dict[str, HeadlineSplit] = pydantic.Field(default_factory=dict)  # split -> numbers
+    artifact: trainingrun.Artifact | None = None
+    concepts: list[str] = pydantic.Field(default_factory=list)
+
+    def to_termination_message(self) -> str:
+        """JSON that fits the kubelet's 4 KiB limit: drops concepts, then shortens the message."""
+        result = self
+        text = json.dumps(result.to_wire(), separators=(",", ":"))
+        if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.concepts:
+            result = result.model_copy(update={"concepts": []})
+            text = json.dumps(result.to_wire(), separators=(",", ":"))
+        while len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.message:
+            result = result.model_copy(update={"message": result.message[: len(result.message) // 2]})
+            text = json.dumps(result.to_wire(), separators=(",", ":"))
+        return text
+
+    @classmethod
+    def from_termination_message(cls, text: str) -> Result:
+        """Parse a termination message; raises ``ValueError`` if it is not a trainer result."""
+        return cls.model_validate_json(text)

@@ -1,0 +1,145 @@
+"""Condition types and reasons of textclf's kinds, and the pure function that sets a condition.
+
+Conditions follow ``metav1.Condition``: one CamelCase reason, a message for people, and a
+``lastTransitionTime`` that moves only when the status value flips. The operator computes every
+condition through ``set_condition`` so that rule holds in one place; the clock is passed in, so
+tests pin it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Literal
+
+from textclf.api import common
+
+# --- condition types ---------------------------------------------------------------------------
+
+QUEUED = "Queued"
+"""TrainingRun: the run waits for its Job to be admitted or its Pod to start."""
+RUNNING = "Running"
+"""TrainingRun: a training Pod is running."""
+SUCCEEDED = "Succeeded"
+"""TrainingRun: the run finished and produced a model version (bounded work: Succeeded, not Ready)."""
+FAILED = "Failed"
+"""TrainingRun: the run ended without a model; the reason and detail code say why."""
+SUSPENDED = "Suspended"
+"""TrainingRun: ``spec.suspend`` or a queue holds the run's Job."""
+DATA_LEAKAGE = "DataLeakage"
+"""TrainingRun: evaluation rows also occur in the training data (a warning, not a failure)."""
+READY = "Ready"
+"""TextClassifierModel: at least one trained version exists."""
+SERVING = "Serving"
+"""TextClassifierModel: the serving Deployment has ready replicas for the chosen version."""
+
+# --- reasons -----------------------------------------------------------------------------------
+
+REASON_JOB_CREATED = "JobCreated"
+"""The Job exists but no Pod runs yet."""
+REASON_JOB_SUSPENDED = "JobSuspended"
+"""The Job is suspended (by the run's spec or by a queue such as Kueue)."""
+REASON_POD_PENDING = "PodPending"
+"""The Pod waits for a node, an image or resources."""
+REASON_POD_RUNNING = "PodRunning"
+"""A training container runs."""
+REASON_TRAINED = "Trained"
+"""The trainer reported success with metrics and an artifact."""
+REASON_USER_ERROR = "UserError"
+"""The trainer rejected the data or params; retrying cannot help."""
+REASON_BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"
+"""Infrastructure failures used up the run's retries."""
+REASON_DEADLINE_EXCEEDED = "DeadlineExceeded"
+"""The run passed ``activeDeadlineSeconds``."""
+REASON_INVALID_SPEC = "InvalidSpec"
+"""The model or template is missing, or params break the template's schema; no Job was made."""
+REASON_JOB_LOST = "JobLost"
+"""The Job vanished after it was created; the operator does not silently make a second one."""
+REASON_NOT_QUEUED = "NotQueued"
+REASON_NOT_RUNNING = "NotRunning"
+REASON_NOT_SUSPENDED = "NotSuspended"
+REASON_IN_PROGRESS = "InProgress"
+"""Succeeded/Failed are False while the run is still going."""
+REASON_NO_LEAKAGE = "NoLeakage"
+REASON_LEAKAGE_FOUND = "LeakageFound"
+REASON_VERSION_AVAILABLE = "VersionAvailable"
+"""Ready: a trained version exists."""
+REASON_NO_TRAINED_VERSION = "NoTrainedVersion"
+REASON_SERVING_DISABLED = "ServingDisabled"
+REASON_REPLICAS_READY = "ReplicasReady"
+REASON_REPLICAS_NOT_READY = "ReplicasNotReady"
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+class Condition(common.Model):
+    """A ``metav1.Condition``."""
+
+    type: str = common.field(max_length=316, description="Type of condition in CamelCase.")
+    status: ConditionStatus = common.field(description="True, False or Unknown.")
+    reason: str = common.field(
+        max_length=1024,
+        pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+        description="One CamelCase word: why the condition is in this status.",
+    )
+    message: str = common.field(default="", max_length=32768, description="Details for people.")
+    last_transition_time: datetime.datetime = common.field(
+        description="When the status last changed value."
+    )
+    observed_generation: int | None = common.field(
+        default=None, ge=0, description="The .metadata.generation this condition was computed from."
+    )
+
+
+def set_condition(
+    conditions: Sequence[Condition],
+    *,
+    type: str,
+    status: ConditionStatus,
+    reason: str,
+    message: str,
+    now: datetime.datetime,
+    observed_generation: int | None = None,
+) -> list[Condition]:
+    """Return ``conditions`` with ``type`` set; ``lastTransitionTime`` moves only on a status flip."""
+    result: list[Condition] = []
+    found = False
+    for cond in conditions:
+        if cond.type != type:
+            result.append(cond)
+            continue
+        found = True
+        moved = cond.status != status
+        result.append(
+            Condition(
+                type=type,
+                status=status,
+                reason=reason,
+                message=message,
+                last_transition_time=now if moved else cond.last_transition_time,
+                observed_generation=observed_generation,
+            )
+        )
+    if not found:
+        result.append(
+            Condition(
+                type=type,
+                status=status,
+                reason=reason,
+                message=message,
+                last_transition_time=now,
+                observed_generation=observed_generation,
+            )
+        )
+    return result
+
+
+def find(conditions: Sequence[Condition], type: str) -> Condition | None:
+    """The condition of ``type``, if present."""
+    return next((c for c in conditions if c.type == type), None)
+
+
+def is_true(conditions: Sequence[Condition], type: str) -> bool:
+    """Whether the condition of ``type`` is present and True."""
+    cond = find(conditions, type)
+    return cond is not None and cond.status == "True"

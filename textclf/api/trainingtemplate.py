@@ -1,0 +1,69 @@
+"""The ``TrainingTemplate`` kind (cluster-scoped): a training recipe users pick by name.
+
+A template names the image and command a run's Job executes, the defaults of its params and the JSON
+Schema those params must satisfy. The Helm chart ships the trainer's templates (``hf-advanced``,
+``hf-lora``, ``embedding-logreg``); platform teams may add their own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pydantic
+
+from textclf.api import common
+
+KIND = "TrainingTemplate"
+PLURAL = "trainingtemplates"
+SHORT_NAMES = ("tt",)
+MODEL_TYPES = ("text-classifier",)
+
+
+class TemplateResources(common.Model):
+    """Default resources of the template's training Pods."""
+
+    gpu: int = common.field(default=0, ge=0, le=64, description="Number of nvidia.com/gpu.")
+    cpu: common.Quantity | None = common.field(default=None, description="CPU request.")
+    memory: common.Quantity | None = common.field(default=None, description="Memory request.")
+
+
+class TrainingTemplateSpec(common.Model):
+    """A training recipe: image, command, defaults and the schema of its params."""
+
+    description: str | None = common.field(
+        default=None, max_length=4096, description="What the template does and when to use it."
+    )
+    model_type: Literal["text-classifier"] = common.field(
+        default="text-classifier", description="The model type it trains."
+    )
+    image: str = common.field(
+        min_length=1, max_length=1024, description="Container image of the trainer."
+    )
+    command: Annotated[list[Annotated[str, pydantic.Field(max_length=4096)]], pydantic.Field(
+        max_length=64
+    )] | None = common.field(default=None, description="Command run in the image.")
+    defaults: common.JsonObject | None = common.field(
+        default=None, description="Default params, merged under a run's params."
+    )
+    params_schema: common.JsonObject | None = common.field(
+        default=None, description="JSON Schema the merged params must satisfy."
+    )
+    resources: TemplateResources | None = common.field(
+        default=None, description="Default resources of its runs."
+    )
+
+
+class TrainingTemplate(common.Model):
+    """A TrainingTemplate object as stored by the API server."""
+
+    api_version: Literal["textclf.io/v1alpha1"] = "textclf.io/v1alpha1"
+    kind: Literal["TrainingTemplate"] = "TrainingTemplate"
+    metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
+    spec: TrainingTemplateSpec
+
+
+PRINTER_COLUMNS: list[dict[str, Any]] = [
+    {"name": "Model-Type", "type": "string", "jsonPath": ".spec.modelType"},
+    {"name": "Image", "type": "string", "jsonPath": ".spec.image"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
