@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 HERE = pathlib.Path(__file__).resolve().parent
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
@@ -65,7 +65,9 @@ def binaries() -> pathlib.Path:
             ["bash", str(HERE / "build.sh")], check=True, capture_output=True, text=True
         )
     except subprocess.CalledProcessError as err:
-        raise ControlPlaneError(f"building the control plane failed:\n{err.stderr[-4000:]}") from err
+        raise ControlPlaneError(
+            f"building the control plane failed:\n{err.stderr[-4000:]}"
+        ) from err
     return pathlib.Path(done.stdout.strip().splitlines()[-1])
 
 
@@ -150,7 +152,7 @@ def _cert(
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     if not ca:
-        usage = x509.ExtendedKeyUsageOID.CLIENT_AUTH if client else x509.ExtendedKeyUsageOID.SERVER_AUTH
+        usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
         builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
 
@@ -220,7 +222,9 @@ def _kubeconfig(server: str, pki: pathlib.Path, user: str) -> str:
                     },
                 }
             ],
-            "contexts": [{"name": "textclf-dev", "context": {"cluster": "textclf-dev", "user": user}}],
+            "contexts": [
+                {"name": "textclf-dev", "context": {"cluster": "textclf-dev", "user": user}}
+            ],
             "current-context": "textclf-dev",
         },
         indent=2,

@@ -72,7 +72,9 @@ class Result(common.Model):
             result = result.model_copy(update={"concepts": []})
             text = json.dumps(result.to_wire(), separators=(",", ":"))
         while len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.message:
-            result = result.model_copy(update={"message": result.message[: len(result.message) // 2]})
+            result = result.model_copy(
+                update={"message": result.message[: len(result.message) // 2]}
+            )
             text = json.dumps(result.to_wire(), separators=(",", ":"))
         return text
 

@@ -151,6 +151,7 @@ def _quantity_schema() -> dict[str, Any]:
     return {
         "anyOf": [{"type": "integer"}, {"type": "string"}],
         "x-kubernetes-int-or-string": True,
+        "maxLength": 64,
         RULES_KEY: [QUANTITY_RULE.to_schema()],
     }
 
@@ -163,7 +164,14 @@ Quantity = Annotated[
 """A Kubernetes ``resource.Quantity``: an integer, or a string such as ``500m`` or ``16Gi``."""
 
 ResourceList = Annotated[
-    dict[str, Quantity], pydantic.Field(max_length=16)
+    dict[str, Quantity],
+    pydantic.WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": 16,
+            "additionalProperties": _quantity_schema(),
+        }
+    ),
 ]
 
 

@@ -69,6 +69,8 @@ def _structural(node: Any) -> Any:
     for key in list(node):
         if key in _DROP:
             del node[key]
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
     if node.get("default", 0) is None:
         del node["default"]
     if "format" in node and node["format"] not in _ALLOWED_FORMATS:
@@ -78,15 +80,27 @@ def _structural(node: Any) -> Any:
     if node.get("additionalProperties") is True:
         del node["additionalProperties"]
         node["x-kubernetes-preserve-unknown-fields"] = True
-    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        value = node.get(bound)
+    # The API server compares whole numbers (a JSON 0 or 0.0) against a bound cast to an integer,
+    # so `exclusiveMaximum: 0.5` refuses 0. Keep an inclusive bound and check strictness in CEL.
+    for bound, plain, op in (
+        ("exclusiveMinimum", "minimum", ">"),
+        ("exclusiveMaximum", "maximum", "<"),
+    ):
+        value = node.pop(bound, None)
         if isinstance(value, int | float) and not isinstance(value, bool):
             node[plain] = value
-            node[bound] = True
+            word = "greater" if op == ">" else "less"
+            node.setdefault("x-kubernetes-validations", []).append(
+                {"rule": f"self {op} {value!r}", "message": f"must be {word} than {value}"}
+            )
     if node.get("x-kubernetes-int-or-string"):
         node.pop("type", None)
-    if node.get("type") == "object" and "properties" not in node and not any(
-        k in node for k in ("additionalProperties", "x-kubernetes-preserve-unknown-fields")
+    if (
+        node.get("type") == "object"
+        and "properties" not in node
+        and not any(
+            k in node for k in ("additionalProperties", "x-kubernetes-preserve-unknown-fields")
+        )
     ):
         node["x-kubernetes-preserve-unknown-fields"] = True
     if "maxItems" not in node and node.get("type") == "array":

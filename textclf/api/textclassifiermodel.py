@@ -78,7 +78,9 @@ class Version(common.Model):
     """One trained (or failed) version: a TrainingRun of this model."""
 
     run: str = common.field(max_length=253, description="The TrainingRun's name.")
-    code: str | None = common.field(default=None, max_length=64, description="The run's status code.")
+    code: str | None = common.field(
+        default=None, max_length=64, description="The run's status code."
+    )
     artifact_uri: str | None = common.field(
         default=None, max_length=2048, description="Where the trained model is."
     )
@@ -109,12 +111,10 @@ class TextClassifierModelStatus(common.Model):
         default_factory=list, description="Versions, newest first (bounded)."
     )
     serving: ServingStatus | None = common.field(default=None, description="Serving state.")
-    conditions: Annotated[list[conds.Condition], pydantic.Field(max_length=16)] = (
-        common.field(
-            default_factory=list,
-            description="Ready and Serving.",
-            schema={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-        )
+    conditions: Annotated[list[conds.Condition], pydantic.Field(max_length=16)] = common.field(
+        default_factory=list,
+        description="Ready and Serving.",
+        schema={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
 
 

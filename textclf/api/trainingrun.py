@@ -163,7 +163,8 @@ class TrainingRunSpec(common.Model):
         default=None, description="GPUs, CPU and memory for the training Pod."
     )
     queue_name: common.LabelValue | None = common.field(
-        default=None, description="Kueue LocalQueue; the Job is created suspended for Kueue to admit."
+        default=None,
+        description="Kueue LocalQueue; the Job is created suspended for Kueue to admit.",
     )
     suspend: bool = common.field(
         default=False, description="Hold the run: its Job is suspended until this is false."
@@ -177,8 +178,8 @@ class TrainingRunSpec(common.Model):
     ttl_seconds_after_finished: int | None = common.field(
         default=None, ge=0, description="Delete the finished Job (not the run) after this long."
     )
-    node_selector: Annotated[dict[str, str], pydantic.Field(max_length=64)] | None = (
-        common.field(default=None, description="Node labels the training Pod must match.")
+    node_selector: Annotated[dict[str, str], pydantic.Field(max_length=64)] | None = common.field(
+        default=None, description="Node labels the training Pod must match."
     )
     tolerations: Annotated[list[common.Toleration], pydantic.Field(max_length=32)] | None = (
         common.field(default=None, description="Taints the training Pod tolerates.")
@@ -240,9 +241,13 @@ class Progress(common.Model):
     """Training progress as last reported by the trainer."""
 
     percent: int = common.field(ge=0, le=100, description="Percent done.")
-    epoch: float | None = common.field(default=None, ge=0, description="Current (fractional) epoch.")
+    epoch: float | None = common.field(
+        default=None, ge=0, description="Current (fractional) epoch."
+    )
     step: int | None = common.field(default=None, ge=0, description="Optimizer steps done.")
-    total_steps: int | None = common.field(default=None, ge=0, description="Optimizer steps in all.")
+    total_steps: int | None = common.field(
+        default=None, ge=0, description="Optimizer steps in all."
+    )
     loss: float | None = common.field(default=None, description="Latest training loss.")
     eta_seconds: int | None = common.field(
         default=None, ge=0, description="Estimated seconds to finish."
@@ -266,7 +271,8 @@ class TrainingRunStatus(common.Model):
         default=None, description="The .metadata.generation this status reflects."
     )
     code: codes.StatusCode | None = common.field(
-        default=None, description="MODEL-QUEUED-FOR-TRAINING, MODEL-TRAINING, MODEL-TRAINED or MODEL-TRAINING-FAILED."
+        default=None,
+        description="MODEL-QUEUED-FOR-TRAINING, MODEL-TRAINING, MODEL-TRAINED or MODEL-TRAINING-FAILED.",
     )
     detail_code: codes.DetailCode | None = common.field(
         default=None, description="Why the run failed, e.g. MODEL-TRAINING-NO-DATA."
@@ -274,14 +280,14 @@ class TrainingRunStatus(common.Model):
     description: str | None = common.field(
         default=None, max_length=4096, description="The code in words, with details for people."
     )
-    conditions: Annotated[list[conds.Condition], pydantic.Field(max_length=16)] = (
-        common.field(
-            default_factory=list,
-            description="Queued, Running, Suspended, Succeeded, Failed.",
-            schema={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-        )
+    conditions: Annotated[list[conds.Condition], pydantic.Field(max_length=16)] = common.field(
+        default_factory=list,
+        description="Queued, Running, Suspended, Succeeded, Failed.",
+        schema={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
-    job_name: str | None = common.field(default=None, max_length=63, description="The training Job.")
+    job_name: str | None = common.field(
+        default=None, max_length=63, description="The training Job."
+    )
     attempts: int | None = common.field(
         default=None, ge=0, description="Training Pods started (preempted ones do not count)."
     )
@@ -292,7 +298,9 @@ class TrainingRunStatus(common.Model):
         default=None, description="When the run finished, either way."
     )
     progress: Progress | None = common.field(default=None, description="Latest training progress.")
-    metrics: Metrics | None = common.field(default=None, description="Evaluation metrics per split.")
+    metrics: Metrics | None = common.field(
+        default=None, description="Evaluation metrics per split."
+    )
     artifact: Artifact | None = common.field(default=None, description="The trained model.")
 
 

@@ -39,9 +39,12 @@ class TrainingTemplateSpec(common.Model):
     image: str = common.field(
         min_length=1, max_length=1024, description="Container image of the trainer."
     )
-    command: Annotated[list[Annotated[str, pydantic.Field(max_length=4096)]], pydantic.Field(
-        max_length=64
-    )] | None = common.field(default=None, description="Command run in the image.")
+    command: (
+        Annotated[
+            list[Annotated[str, pydantic.Field(max_length=4096)]], pydantic.Field(max_length=64)
+        ]
+        | None
+    ) = common.field(default=None, description="Command run in the image.")
     defaults: common.JsonObject | None = common.field(
         default=None, description="Default params, merged under a run's params."
     )
