@@ -1,0 +1,167 @@
+"""Evaluation of scores against true labels: the full report for ``metrics.json`` and the headline that
+goes into the run's status (``trainingrun.SplitMetrics``) and termination message (``HeadlineSplit``).
+
+Pure functions over arrays, computed with ``sklearn.metrics``. Single-label: argmax prediction,
+accuracy, macro/weighted precision/recall/F1 over all concepts, one-vs-rest ROC AUC per concept, a
+confusion matrix. Multi-label: a concept is predicted when its score >= the threshold (0.5); accuracy
+is the exact-match ratio; micro averages are reported too. ``macro_roc_auc`` is set only when every
+concept has positives and negatives in the split. Curves are downsampled to ``MAX_CURVE_POINTS``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn import metrics as skm
+
+from textclf.api import channels, trainingrun
+
+MAX_CURVE_POINTS = 51
+DIGITS = 6
+
+
+def targets(
+    labels: Sequence[Sequence[str]], concepts: Sequence[str], multi_label: bool
+) -> npt.NDArray[np.int64]:
+    """Class indices (single-label) or a 0/1 indicator matrix (multi-label)."""
+    index = {c: i for i, c in enumerate(concepts)}
+    if not multi_label:
+        return np.array([index[names[0]] for names in labels], dtype=np.int64)
+    matrix = np.zeros((len(labels), len(concepts)), dtype=np.int64)
+    for row, names in enumerate(labels):
+        for name in names:
+            matrix[row, index[name]] = 1
+    return matrix
+
+
+def predictions(
+    scores: npt.NDArray[np.float32], multi_label: bool, threshold: float = 0.5
+) -> npt.NDArray[np.int64]:
+    chosen: npt.NDArray[np.int64] = (
+        (scores >= threshold).astype(np.int64)
+        if multi_label
+        else np.asarray(scores.argmax(axis=1), dtype=np.int64)
+    )
+    return chosen
+
+
+def _round(value: float | None) -> float | None:
+    if value is None or math.isnan(value):
+        return None
+    return round(float(value), DIGITS)
+
+
+def _downsample(*series: npt.NDArray[Any]) -> list[list[float]]:
+    n = len(series[0])
+    if n > MAX_CURVE_POINTS:
+        keep = np.unique(np.linspace(0, n - 1, MAX_CURVE_POINTS).round().astype(int))
+    else:
+        keep = np.arange(n)
+    return [[round(float(v), 4) for v in s[keep]] for s in series]
+
+
+def _binary_auc(truth: npt.NDArray[np.int64], score: npt.NDArray[np.float32]) -> float | None:
+    if truth.min() == truth.max():
+        return None
+    return float(skm.roc_auc_score(truth, score))
+
+
+def report(
+    y_true: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.float32],
+    concepts: Sequence[str],
+    *,
+    multi_label: bool,
+    threshold: float = 0.5,
+) -> dict[str, Any]:
+    """The full evaluation of one split."""
+    n_concepts = len(concepts)
+    y_pred = predictions(scores, multi_label, threshold)
+    labels = list(range(n_concepts))
+    truth = y_true if multi_label else np.eye(n_concepts, dtype=np.int64)[y_true]
+    result: dict[str, Any] = {
+        "examples": len(y_true),
+        "multi_label": multi_label,
+        "accuracy": _round(skm.accuracy_score(y_true, y_pred)),
+    }
+    averages = ("macro", "weighted", "micro") if multi_label else ("macro", "weighted")
+    for average in averages:
+        p, r, f, _ = skm.precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=average, zero_division=0
+        )
+        result[f"{average}_precision"] = _round(p)
+        result[f"{average}_recall"] = _round(r)
+        result[f"{average}_f1"] = _round(f)
+    p, r, f, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, average=None, zero_division=0
+    )
+    per_concept: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
+    aucs: list[float | None] = []
+    for i, concept in enumerate(concepts):
+        auc = _binary_auc(truth[:, i], scores[:, i])
+        aucs.append(auc)
+        per_concept.append(
+            {
+                "concept": concept,
+                "precision": _round(p[i]),
+                "recall": _round(r[i]),
+                "f1": _round(f[i]),
+                "roc_auc": _round(auc),
+                "support": int(support[i]),
+            }
+        )
+        if auc is not None:
+            fpr, tpr, _ = skm.roc_curve(truth[:, i], scores[:, i])
+            precision, recall, _ = skm.precision_recall_curve(truth[:, i], scores[:, i])
+            roc_x, roc_y = _downsample(fpr, tpr)
+            pr_x, pr_y = _downsample(recall, precision)
+            curves[concept] = {
+                "roc": {"fpr": roc_x, "tpr": roc_y},
+                "pr": {"recall": pr_x, "precision": pr_y},
+                "average_precision": _round(skm.average_precision_score(truth[:, i], scores[:, i])),
+            }
+    defined = [a for a in aucs if a is not None]
+    result["macro_roc_auc"] = (
+        _round(float(np.mean(defined))) if defined and len(defined) == len(aucs) else None
+    )
+    result["per_concept"] = per_concept
+    if not multi_label:
+        result["confusion_matrix"] = {
+            "labels": list(concepts),  # rows: true concept, columns: predicted concept
+            "matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        }
+    else:
+        result["threshold"] = threshold
+    result["curves"] = curves
+    return result
+
+
+def headline(full: dict[str, Any]) -> trainingrun.SplitMetrics:
+    """The status summary of a split's report; per-concept rows by support, bounded."""
+    rows = sorted(full["per_concept"], key=lambda r: -r["support"])[: trainingrun.MAX_PER_CONCEPT]
+    return trainingrun.SplitMetrics(
+        examples=full["examples"],
+        accuracy=full["accuracy"],
+        macro_precision=full["macro_precision"],
+        macro_recall=full["macro_recall"],
+        macro_f1=full["macro_f1"],
+        macro_roc_auc=full["macro_roc_auc"],
+        per_concept=[trainingrun.ConceptMetrics.model_validate(r) for r in rows],
+    )
+
+
+def headline_split(full: dict[str, Any]) -> channels.HeadlineSplit:
+    """The few numbers of a split that fit in the termination message."""
+    return channels.HeadlineSplit(
+        examples=full["examples"],
+        accuracy=full["accuracy"],
+        macro_f1=full["macro_f1"],
+        macro_precision=full["macro_precision"],
+        macro_recall=full["macro_recall"],
+        macro_roc_auc=full["macro_roc_auc"],
+    )

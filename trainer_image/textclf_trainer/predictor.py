@@ -1,0 +1,164 @@
+"""Loads an artifact and predicts: every concept with its score, highest first, filtered with the output
+config users know from Clarifai (``select_concepts``, ``min_value``, ``max_concepts``).
+
+Scores are softmax probabilities for single-label models and independent sigmoid probabilities for
+multi-label ones (a concept applies when its score >= the model's threshold, 0.5). Used by evaluation
+(so the metrics are those of the shipped files), ``textclf predict --local`` and the serving image.
+
+Output config semantics: ``select_concepts`` keeps only the named concepts (unknown names are an
+error); then ``min_value`` drops scores below it; then ``max_concepts`` keeps the highest ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import safetensors.numpy
+import torch
+import transformers
+
+from textclf_trainer import artifacts, batching, embeddings, hardware, storage
+
+DEFAULT_BATCH_SIZE = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class Concept:
+    """One scored concept of one text."""
+
+    name: str
+    value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value}
+
+
+def softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    result: npt.NDArray[np.float32] = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    return result
+
+
+def sigmoid(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+    return result
+
+
+def select(
+    concepts: Sequence[str],
+    row: npt.NDArray[np.float32],
+    *,
+    select_concepts: Sequence[str] | None = None,
+    min_value: float | None = None,
+    max_concepts: int | None = None,
+) -> list[Concept]:
+    """Apply the output config to one row of scores; highest first, ties by concept order."""
+    indices = list(range(len(concepts)))
+    if select_concepts:
+        unknown = [c for c in select_concepts if c not in concepts]
+        if unknown:
+            raise ValueError(f"unknown concept(s) in select_concepts: {', '.join(unknown)}")
+        wanted = set(select_concepts)
+        indices = [i for i in indices if concepts[i] in wanted]
+    if min_value is not None:
+        indices = [i for i in indices if row[i] >= min_value]
+    indices.sort(key=lambda i: (-float(row[i]), i))
+    if max_concepts is not None:
+        indices = indices[:max_concepts]
+    return [Concept(concepts[i], float(row[i])) for i in indices]
+
+
+class Predictor:
+    """A loaded model folder."""
+
+    def __init__(self, folder: pathlib.Path, device: torch.device | None = None) -> None:
+        self.folder = folder
+        self.metadata = artifacts.read_metadata(folder)
+        self.device = device or hardware.device()
+        self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
+        self._head: dict[str, npt.NDArray[np.float32]] | None = None
+        if self.metadata.kind == "embedding-logreg":
+            self.model = transformers.AutoModel.from_pretrained(str(folder))
+            self._head = safetensors.numpy.load_file(str(folder / artifacts.HEAD))
+        else:
+            self.model = transformers.AutoModelForSequenceClassification.from_pretrained(
+                str(folder)
+            )
+        self.model.to(self.device).eval()
+
+    @classmethod
+    def load(cls, uri: str, base_dir: pathlib.Path | None = None) -> Predictor:
+        """Load from a path or an artifact URI (``file://``, ``pvc://``, ``s3://``)."""
+        return cls(storage.fetch_dir(uri, base_dir))
+
+    @property
+    def concepts(self) -> tuple[str, ...]:
+        return self.metadata.concepts
+
+    def _activate(self, logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return sigmoid(logits) if self.metadata.multi_label else softmax(logits)
+
+    def _logits(self, batch: list[str]) -> npt.NDArray[np.float32]:
+        inputs = self.tokenizer(
+            batch,
+            padding=True,
+            truncation=True,
+            max_length=self.metadata.max_length,
+            return_tensors="pt",
+        ).to(self.device)
+        with torch.inference_mode():
+            logits = self.model(**inputs).logits.float()
+        result: npt.NDArray[np.float32] = logits.cpu().numpy()
+        return result
+
+    def scores(
+        self,
+        texts: Sequence[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> npt.NDArray[np.float32]:
+        """Scores, shape (texts, concepts), columns in ``concepts`` order, rows in ``texts`` order."""
+        if not texts:
+            return np.zeros((0, len(self.concepts)), dtype=np.float32)
+        if self._head is not None:
+            vectors = embeddings.encode(
+                self.model,
+                self.tokenizer,
+                texts,
+                max_length=self.metadata.max_length,
+                batch_size=batch_size,
+                normalize=self.metadata.normalize,
+                on_batch=on_batch,
+            )
+            logits = (vectors @ self._head["weight"].T + self._head["bias"]).astype(np.float32)
+            return self._activate(logits)
+        logits = batching.map_in_order(texts, batch_size, self._logits, on_batch)
+        return self._activate(logits)
+
+    def predict(
+        self,
+        texts: Sequence[str],
+        *,
+        select_concepts: Sequence[str] | None = None,
+        min_value: float | None = None,
+        max_concepts: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> list[list[Concept]]:
+        """Per text, its concepts with scores, highest first, after the output config."""
+        table = self.scores(texts, batch_size)
+        return [
+            select(
+                self.concepts,
+                row,
+                select_concepts=select_concepts,
+                min_value=min_value,
+                max_concepts=max_concepts,
+            )
+            for row in table
+        ]

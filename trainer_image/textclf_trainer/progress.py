@@ -1,0 +1,205 @@
+"""Progress reporters: where ``channels.ProgressReport`` events go while a run trains.
+
+- ``JsonLines``: one JSON object per line on a stream (stdout of ``python -m textclf_trainer`` locally);
+- ``Bar``: a one-line text bar for a terminal (``textclf train --local`` on a TTY);
+- ``Http``: POSTs to the operator's progress endpoint (``TEXTCLF_PROGRESS_URL``) with the projected
+  token read from ``TEXTCLF_PROGRESS_TOKEN_PATH`` on every send (the kubelet rotates it), at most one
+  event per ``min_interval`` seconds (the last event and phase changes always go); failures are logged
+  and swallowed, never raised into training;
+- ``Log``: keeps every event with a timestamp, for the artifact's ``training_log.jsonl``;
+- ``Fanout``: all of them at once.
+
+``Tracker`` turns the trainer's phases and steps into percent and ETA.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TextIO
+
+from textclf.api import channels
+
+LOG = logging.getLogger(__name__)
+DEFAULT_MIN_INTERVAL = 5.0
+"""Seconds between two POSTs to the progress endpoint."""
+HTTP_TIMEOUT = 5.0
+
+# Overall percent at which each phase starts; training fills the span up to evaluation.
+PHASE_START = {"load": 0, "train": 5, "evaluate": 90, "save": 97, "done": 100}
+
+
+class Reporter(Protocol):
+    def report(self, event: channels.ProgressReport) -> None: ...
+
+
+def _wire(event: channels.ProgressReport) -> dict[str, Any]:
+    return event.to_wire()
+
+
+class JsonLines:
+    """Each event as one JSON line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def report(self, event: channels.ProgressReport) -> None:
+        self.stream.write(json.dumps({"progress": _wire(event)}) + "\n")
+        self.stream.flush()
+
+
+class Bar:
+    """A text progress bar redrawn in place (for terminals)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def report(self, event: channels.ProgressReport) -> None:
+        filled = self.WIDTH * event.percent // 100
+        parts = [f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {event.percent:3d}%"]
+        if event.phase:
+            parts.append(event.phase)
+        if event.epoch is not None:
+            parts.append(f"epoch {event.epoch:.2f}")
+        if event.step is not None and event.total_steps:
+            parts.append(f"step {event.step}/{event.total_steps}")
+        if event.loss is not None:
+            parts.append(f"loss {event.loss:.4f}")
+        if event.eta_seconds is not None:
+            parts.append(f"eta {event.eta_seconds}s")
+        end = "\n" if event.percent >= 100 else ""
+        self.stream.write("\r" + "  ".join(parts).ljust(100) + end)
+        self.stream.flush()
+
+
+class Http:
+    """POSTs events to the operator's progress endpoint, throttled; never raises."""
+
+    def __init__(
+        self,
+        url: str,
+        token_path: str | None,
+        *,
+        min_interval: float = DEFAULT_MIN_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        opener: Callable[..., Any] = urllib.request.urlopen,  # replaced in tests
+    ) -> None:
+        self.url = url
+        self.token_path = token_path
+        self.min_interval = min_interval
+        self.clock = clock
+        self.opener = opener
+        self._last_sent: float | None = None
+        self._last_phase: str | None = None
+        self._failures = 0
+
+    def _due(self, event: channels.ProgressReport) -> bool:
+        if self._last_sent is None or event.percent >= 100 or event.phase != self._last_phase:
+            return True
+        return self.clock() - self._last_sent >= self.min_interval
+
+    def report(self, event: channels.ProgressReport) -> None:
+        if not self._due(event):
+            return
+        self._last_sent = self.clock()
+        self._last_phase = event.phase
+        headers = {"Content-Type": "application/json"}
+        try:
+            if self.token_path:
+                with open(self.token_path, encoding="utf-8") as handle:
+                    headers["Authorization"] = f"Bearer {handle.read().strip()}"
+            request = urllib.request.Request(
+                self.url, data=json.dumps(_wire(event)).encode(), headers=headers, method="POST"
+            )
+            with self.opener(request, timeout=HTTP_TIMEOUT) as response:
+                response.read()
+        except (OSError, urllib.error.URLError, ValueError) as exc:
+            self._failures += 1
+            if self._failures <= 3:
+                LOG.warning("progress report to %s failed (%s); training goes on", self.url, exc)
+
+
+class Log:
+    """Keeps every event, with its time, for the artifact's training log."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def report(self, event: channels.ProgressReport) -> None:
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+        self.records.append({"time": now, **_wire(event)})
+
+    def add(self, record: dict[str, Any]) -> None:
+        """A non-progress record (e.g. the Trainer's eval metrics)."""
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+        self.records.append({"time": now, **record})
+
+    def to_jsonl(self) -> str:
+        return "".join(json.dumps(r) + "\n" for r in self.records)
+
+
+class Fanout:
+    def __init__(self, reporters: Sequence[Reporter]) -> None:
+        self.reporters = list(reporters)
+
+    def report(self, event: channels.ProgressReport) -> None:
+        for reporter in self.reporters:
+            reporter.report(event)
+
+
+def from_environment(stream: TextIO) -> Reporter:
+    """HTTP when ``TEXTCLF_PROGRESS_URL`` is set (in the Pod), else JSON lines on ``stream``."""
+    url = os.environ.get(channels.PROGRESS_URL_ENV)
+    if url:
+        return Http(url, os.environ.get(channels.PROGRESS_TOKEN_PATH_ENV))
+    return JsonLines(stream)
+
+
+class Tracker:
+    """Computes percent and ETA from phases and steps and sends events to a reporter."""
+
+    def __init__(self, reporter: Reporter, clock: Callable[[], float] = time.monotonic) -> None:
+        self.reporter = reporter
+        self.clock = clock
+        self._train_started: float | None = None
+
+    def phase(self, name: str) -> None:
+        self.reporter.report(channels.ProgressReport(percent=PHASE_START[name], phase=name))
+
+    def step(
+        self,
+        step: int,
+        total: int,
+        *,
+        epoch: float | None = None,
+        loss: float | None = None,
+    ) -> None:
+        """Training progress: ``step`` of ``total`` units done (optimizer steps or batches)."""
+        now = self.clock()
+        if self._train_started is None or step == 0:
+            self._train_started = now
+        total = max(total, 1)
+        done = min(step, total) / total
+        start, end = PHASE_START["train"], PHASE_START["evaluate"]
+        eta = None
+        if step > 0:
+            eta = int((now - self._train_started) / step * (total - min(step, total)))
+        self.reporter.report(
+            channels.ProgressReport(
+                percent=int(start + (end - start) * done),
+                epoch=epoch,
+                step=step,
+                total_steps=total,
+                loss=loss,
+                eta_seconds=eta,
+                phase="train",
+            )
+        )

@@ -1,0 +1,141 @@
+"""Where dataset and artifact URIs live on disk or behind fsspec, and the only module that does their IO.
+
+In the training Pod the operator mounts volumes at fixed roots, which this module owns:
+
+- ``pvc://CLAIM/PATH``       -> ``PVC_ROOT/CLAIM/PATH``       (default ``/mnt/textclf/pvc``)
+- ``configmap://NAME/KEY``   -> ``CONFIGMAP_ROOT/NAME/KEY``   (default ``/mnt/textclf/configmap``)
+
+Both roots can be moved with ``TEXTCLF_PVC_ROOT`` / ``TEXTCLF_CONFIGMAP_ROOT`` for local use.
+``file:///ABS`` is an absolute path; ``file://REL`` (no third slash) is relative to ``base_dir``, the
+folder of the run file for ``textclf train --local`` and the working directory otherwise.
+``s3://`` and ``https://`` go through fsspec (s3fs reads credentials from the usual AWS environment).
+Missing files and paths that escape their root are the user's error; other IO failures are
+infrastructure errors, which the Job may retry.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import tempfile
+
+import fsspec
+
+from textclf_trainer import errors
+
+PVC_ROOT = "/mnt/textclf/pvc"
+"""Where the operator mounts the PersistentVolumeClaim of a ``pvc://CLAIM/...`` URI (at ``PVC_ROOT/CLAIM``)."""
+CONFIGMAP_ROOT = "/mnt/textclf/configmap"
+"""Where the operator mounts the ConfigMap of a ``configmap://NAME/KEY`` URI (at ``CONFIGMAP_ROOT/NAME``)."""
+PVC_ROOT_ENV = "TEXTCLF_PVC_ROOT"
+CONFIGMAP_ROOT_ENV = "TEXTCLF_CONFIGMAP_ROOT"
+REMOTE_SCHEMES = ("s3", "https", "http")
+
+
+def pvc_root() -> pathlib.Path:
+    return pathlib.Path(os.environ.get(PVC_ROOT_ENV, PVC_ROOT))
+
+
+def configmap_root() -> pathlib.Path:
+    return pathlib.Path(os.environ.get(CONFIGMAP_ROOT_ENV, CONFIGMAP_ROOT))
+
+
+def scheme_of(uri: str) -> str:
+    return uri.split("://", 1)[0].lower() if "://" in uri else ""
+
+
+def is_remote(uri: str) -> bool:
+    return scheme_of(uri) in REMOTE_SCHEMES
+
+
+def _under(root: pathlib.Path, rest: str, uri: str) -> pathlib.Path:
+    parts = rest.strip("/")
+    if not parts:
+        raise errors.data_unreadable(f"{uri}: expected {scheme_of(uri)}://NAME/PATH")
+    path = (root / parts).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise errors.data_unreadable(f"{uri}: the path leaves its volume")
+    return path
+
+
+def local_path(uri: str, base_dir: pathlib.Path | None = None) -> pathlib.Path | None:
+    """The local path of a ``file://``, ``pvc://`` or ``configmap://`` URI (or a bare path); None if remote."""
+    scheme = scheme_of(uri)
+    if scheme == "":
+        return pathlib.Path(uri)
+    rest = uri.split("://", 1)[1]
+    if scheme == "file":
+        path = pathlib.Path(rest)
+        return path if path.is_absolute() else (base_dir or pathlib.Path.cwd()) / path
+    if scheme == "pvc":
+        return _under(pvc_root(), rest, uri)
+    if scheme == "configmap":
+        return _under(configmap_root(), rest, uri)
+    if scheme in REMOTE_SCHEMES:
+        return None
+    raise errors.data_unreadable(f"{uri}: unsupported URI scheme {scheme!r}")
+
+
+def read_bytes(uri: str, base_dir: pathlib.Path | None = None) -> bytes:
+    """The whole content of a dataset file."""
+    path = local_path(uri, base_dir)
+    try:
+        if path is not None:
+            return path.read_bytes()
+        with fsspec.open(uri, "rb") as handle:
+            data: bytes = handle.read()
+            return data
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        raise errors.data_unreadable(f"{uri}: no such file") from exc
+    except PermissionError as exc:
+        raise errors.data_unreadable(f"{uri}: permission denied") from exc
+    except ImportError as exc:
+        raise errors.InfrastructureError(f"{uri}: no fsspec driver in this image ({exc})") from exc
+    except OSError as exc:
+        raise errors.InfrastructureError(f"{uri}: could not read ({exc})") from exc
+
+
+def _replace_local(local_dir: pathlib.Path, path: pathlib.Path, uri: str) -> None:
+    """Copy next to the target, then swap: a reader never sees half an artifact. An existing folder
+    is replaced only if it is empty or an earlier artifact (it has ``SHA256SUMS``)."""
+    if path.exists() and any(path.iterdir()) and not (path / "SHA256SUMS").exists():
+        raise errors.invalid_params(
+            f"output.uri {uri}: the folder exists, is not empty and holds no textclf artifact"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    shutil.copytree(local_dir, staging, dirs_exist_ok=True)
+    if path.exists():
+        shutil.rmtree(path)
+    staging.rename(path)
+
+
+def publish(local_dir: pathlib.Path, uri: str, base_dir: pathlib.Path | None = None) -> str:
+    """Copy a finished artifact folder to ``uri``; returns the URI as it should be reported."""
+    path = local_path(uri, base_dir)
+    try:
+        if path is not None:
+            _replace_local(local_dir, path, uri)
+            return uri if scheme_of(uri) == "pvc" else path.resolve().as_uri()
+        fs, root = fsspec.core.url_to_fs(uri)
+        fs.put(str(local_dir) + "/", root.rstrip("/") + "/", recursive=True)
+        return uri
+    except ImportError as exc:
+        raise errors.InfrastructureError(f"{uri}: no fsspec driver in this image ({exc})") from exc
+    except OSError as exc:
+        raise errors.InfrastructureError(f"{uri}: could not write the artifact ({exc})") from exc
+
+
+def fetch_dir(uri: str, base_dir: pathlib.Path | None = None) -> pathlib.Path:
+    """A local folder holding the artifact at ``uri`` (downloaded to a temporary folder if remote)."""
+    path = local_path(uri, base_dir)
+    if path is not None:
+        return path
+    target = pathlib.Path(tempfile.mkdtemp(prefix="textclf-artifact-"))
+    try:
+        fs, root = fsspec.core.url_to_fs(uri)
+        fs.get(root.rstrip("/") + "/", str(target) + "/", recursive=True)
+    except OSError as exc:
+        raise errors.InfrastructureError(f"{uri}: could not download the artifact ({exc})") from exc
+    return target
