@@ -329,7 +329,7 @@ class ControlPlane:
                 f"--service-account-private-key-file={pki / 'sa.key'}",
                 f"--root-ca-file={pki / 'ca.crt'}",
                 "--leader-elect=false",
-                "--use-service-account-credentials=false",
+                "--use-service-account-credentials=true",  # each controller acts as its own SA, as in a real cluster
                 "--secure-port=0",
                 "--controllers=*",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",

@@ -29,6 +29,14 @@ MAX_TERMINATION_MESSAGE_BYTES = 4096
 """The kubelet truncates termination messages beyond 4 KiB; the trainer stays below it."""
 RUN_SPEC_ENV = "TEXTCLF_RUN_SPEC"
 """Path of the mounted TrainingRun spec file in the training container."""
+MODEL_CONCEPTS_ENV = "TEXTCLF_MODEL_CONCEPTS"
+"""JSON list of the model's concepts (``spec.concepts``), when the model names them."""
+MODEL_MULTI_LABEL_ENV = "TEXTCLF_MODEL_MULTI_LABEL"
+"""``true`` when the model is multi-label (``spec.multiLabel``)."""
+PVC_MOUNT_ROOT = "/mnt/textclf/pvc"
+"""The operator mounts the claim of a ``pvc://CLAIM/PATH`` URI at ``PVC_MOUNT_ROOT/CLAIM``."""
+CONFIGMAP_MOUNT_ROOT = "/mnt/textclf/configmap"
+"""The operator mounts the ConfigMap of ``configmap://NAME/KEY`` at ``CONFIGMAP_MOUNT_ROOT/NAME``."""
 
 
 class ProgressReport(common.Model):
@@ -52,6 +60,7 @@ class HeadlineSplit(common.Model):
     macro_precision: float
     macro_recall: float
     macro_roc_auc: float | None = None
+    per_concept: list[trainingrun.ConceptMetrics] | None = None  # dropped first when too long
 
 
 class Result(common.Model):
@@ -65,9 +74,14 @@ class Result(common.Model):
     concepts: list[str] = pydantic.Field(default_factory=list)
 
     def to_termination_message(self) -> str:
-        """JSON that fits the kubelet's 4 KiB limit: drops concepts, then shortens the message."""
+        """JSON that fits the kubelet's 4 KiB limit: drops per-concept metrics, then the concept
+        list, then shortens the message."""
         result = self
         text = json.dumps(result.to_wire(), separators=(",", ":"))
+        if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES:
+            lean = {k: v.model_copy(update={"per_concept": None}) for k, v in result.metrics.items()}
+            result = result.model_copy(update={"metrics": lean})
+            text = json.dumps(result.to_wire(), separators=(",", ":"))
         if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.concepts:
             result = result.model_copy(update={"concepts": []})
             text = json.dumps(result.to_wire(), separators=(",", ":"))

@@ -1,0 +1,50 @@
+"""The objects the operator's watches have seen, by kind, namespace and name: a small informer cache.
+
+Handlers put every watch event here before they reconcile, so a reconcile reads memory instead of
+asking the API server (one list+watch per kind, not one GET per object per change). The cache may
+lag a moment behind the API server; reconciles are level-based and the next event corrects them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped kinds
+
+
+class Cache:
+    """Latest seen body of each object of each kind."""
+
+    def __init__(self) -> None:
+        self._objects: dict[str, dict[Key, dict[str, Any]]] = {}
+
+    def put(self, kind: str, body: Mapping[str, Any]) -> None:
+        meta = body.get("metadata") or {}
+        key = (str(meta.get("namespace") or ""), str(meta["name"]))
+        self._objects.setdefault(kind, {})[key] = copy.deepcopy(dict(body))
+
+    def remove(self, kind: str, namespace: str, name: str) -> None:
+        self._objects.get(kind, {}).pop((namespace, name), None)
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return self._objects.get(kind, {}).get((namespace, name))
+
+    def all(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        objects = self._objects.get(kind, {})
+        return [o for (ns, _), o in objects.items() if namespace is None or ns == namespace]
+
+    def select(self, kind: str, namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Objects of ``kind`` in ``namespace`` whose labels include ``labels``."""
+        return [
+            o
+            for o in self.all(kind, namespace)
+            if all(
+                ((o.get("metadata") or {}).get("labels") or {}).get(k) == v
+                for k, v in labels.items()
+            )
+        ]
+
+    def count(self, kind: str) -> int:
+        return len(self._objects.get(kind, {}))

@@ -1,0 +1,44 @@
+"""The operator's settings, read once from its environment (the Helm chart sets them).
+
+Kept apart so builders and the progress endpoint take a plain value object and tests construct one
+directly instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """What the operator needs to know about its own deployment."""
+
+    progress_url: str = "http://textclf-operator.textclf-system.svc:8081/v1alpha1/progress"
+    """Where training Pods POST progress (the operator's Service)."""
+    progress_port: int = 8081
+    metrics_port: int = 9090
+    trainer_service_account: str = "default"
+    """ServiceAccount of training Pods: only its projected progress token is mounted."""
+    progress_min_interval: float = 1.0
+    """Seconds between accepted progress reports of one run; faster ones get 429."""
+    progress_token_seconds: int = 3600
+    """Lifetime of the projected progress token (the kubelet refreshes it)."""
+    scratch_size: str = "20Gi"
+    """Size limit of the training Pod's scratch emptyDir (caches, checkpoints)."""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        defaults = cls()
+        return cls(
+            progress_url=env.get("TEXTCLF_PROGRESS_URL", defaults.progress_url),
+            progress_port=int(env.get("TEXTCLF_PROGRESS_PORT", defaults.progress_port)),
+            metrics_port=int(env.get("TEXTCLF_METRICS_PORT", defaults.metrics_port)),
+            trainer_service_account=env.get(
+                "TEXTCLF_TRAINER_SERVICE_ACCOUNT", defaults.trainer_service_account
+            ),
+            progress_min_interval=float(
+                env.get("TEXTCLF_PROGRESS_MIN_INTERVAL", defaults.progress_min_interval)
+            ),
+        )

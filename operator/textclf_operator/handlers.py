@@ -1,0 +1,151 @@
+"""kopf handlers: thin. Each puts what its watch saw into the cache and asks for a reconcile.
+
+Only raw watch events are used (``kopf.on.event``): no kopf bookkeeping is written into our objects'
+status, and the little kopf keeps goes to annotations under our prefix. Startup wires the runtime:
+the cache, the reconciler, the progress endpoint and the metrics server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import kopf
+from aiohttp import web
+
+from textclf.api import GROUP, VERSION
+from textclf_operator import builders, cache, config, kube, metrics, progress, reconciler
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Runtime:
+    """What one running operator holds; rebuilt at every startup (tests start several in a row)."""
+
+    settings: config.Config
+    objects: cache.Cache
+    endpoint: progress.Endpoint
+    reconciler: reconciler.Reconciler
+    web_runner: web.AppRunner | None = None
+    progress_port: int = 0
+    metrics_port: int = 0
+
+
+RUNTIME: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    if RUNTIME is None:
+        raise kopf.TemporaryError("the operator is starting", delay=1)
+    return RUNTIME
+
+
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """In a Pod, its ServiceAccount; elsewhere, the kubeconfig named by $KUBECONFIG when called."""
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+
+@kopf.on.startup()
+async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+    global RUNTIME  # noqa: PLW0603 - one runtime per operator process
+    prefix = "kopf.textclf.io"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=prefix)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=prefix)
+    settings.persistence.finalizer = f"{prefix}/finalizer"
+    settings.posting.enabled = False  # our Events come from the reconciler, one per transition
+    settings.watching.server_timeout = 300
+    own = config.Config.from_env()
+    objects = cache.Cache()
+    holder: dict[str, reconciler.Reconciler] = {}
+
+    async def on_progress(key: cache.Key) -> None:
+        await holder["r"].run(*key)
+
+    endpoint = progress.Endpoint(
+        objects=objects,
+        review=kube.review_token,
+        on_progress=on_progress,
+        min_interval=own.progress_min_interval,
+    )
+    rec = reconciler.Reconciler(settings=own, objects=objects, latest_progress=endpoint.latest.get)
+    holder["r"] = rec
+    runner = web.AppRunner(endpoint.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "0.0.0.0", own.progress_port)
+    await site.start()
+    port = own.progress_port
+    server = getattr(site, "_server", None)
+    if server is not None and server.sockets:
+        port = int(server.sockets[0].getsockname()[1])
+    metrics_port = metrics.serve(own.metrics_port)
+    RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port)
+    log.info("textclf operator started: progress endpoint on :%d", port)
+
+
+@kopf.on.cleanup()
+async def stop(**_: Any) -> None:
+    global RUNTIME  # noqa: PLW0603
+    if RUNTIME is not None and RUNTIME.web_runner is not None:
+        await RUNTIME.web_runner.cleanup()
+    RUNTIME = None
+
+
+def _seen(kind: str, event: kopf.RawEvent) -> tuple[str, str, bool]:
+    """Record a watch event in the cache; (namespace, name, deleted)."""
+    body = event["object"]
+    meta = body["metadata"]
+    objects = runtime().objects
+    deleted = event.get("type") == "DELETED"
+    if deleted:
+        objects.remove(kind, meta.get("namespace") or "", meta["name"])
+    else:
+        objects.put(kind, body)
+    return meta.get("namespace") or "", meta["name"], deleted
+
+
+@kopf.on.event(GROUP, VERSION, "trainingruns")
+async def run_event(event: kopf.RawEvent, **_: Any) -> None:
+    namespace, name, deleted = _seen(reconciler.RUNS, event)
+    state = runtime()
+    if deleted:
+        state.endpoint.forget((namespace, name))
+        model = (event["object"].get("spec") or {}).get("modelRef", {}).get("name")
+        if model:
+            await state.reconciler.model(namespace, model)
+        return
+    await state.reconciler.run(namespace, name)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels={builders.RUN_LABEL: kopf.PRESENT})
+async def job_event(event: kopf.RawEvent, **_: Any) -> None:
+    namespace, _name, _deleted = _seen(reconciler.JOBS, event)
+    run = event["object"]["metadata"]["labels"][builders.RUN_LABEL]
+    await runtime().reconciler.run(namespace, run)
+
+
+@kopf.on.event("", "v1", "pods", labels={builders.RUN_LABEL: kopf.PRESENT})
+async def pod_event(event: kopf.RawEvent, **_: Any) -> None:
+    namespace, _name, _deleted = _seen(reconciler.PODS, event)
+    run = event["object"]["metadata"]["labels"][builders.RUN_LABEL]
+    await runtime().reconciler.run(namespace, run)
+
+
+@kopf.on.event(GROUP, VERSION, "textclassifiermodels")
+async def model_event(event: kopf.RawEvent, **_: Any) -> None:
+    namespace, name, deleted = _seen(reconciler.MODELS, event)
+    state = runtime()
+    if not deleted:
+        await state.reconciler.model(namespace, name)
+    for key in state.reconciler.runs_waiting(namespace):
+        await state.reconciler.run(*key)
+
+
+@kopf.on.event(GROUP, VERSION, "trainingtemplates")
+async def template_event(event: kopf.RawEvent, **_: Any) -> None:
+    _seen(reconciler.TEMPLATES, event)
+    state = runtime()
+    for key in state.reconciler.runs_waiting():
+        await state.reconciler.run(*key)

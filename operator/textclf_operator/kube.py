@@ -1,0 +1,152 @@
+"""The only module that talks to the Kubernetes API (kopf's watches aside).
+
+Everything else receives and returns plain dicts, so builders and status computation stay pure and
+this seam is the one place where requests can be counted, retried or faked. Calls are synchronous
+(the official client); the reconciler runs them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import Any, cast
+
+import kubernetes
+
+from textclf.api import API_VERSION, GROUP, VERSION, textclassifiermodel, trainingrun
+
+_local = threading.local()
+REQUESTS = {"count": 0}
+"""API requests sent, for the benchmark's requests-per-run figure."""
+
+
+def _api_client() -> kubernetes.client.ApiClient:
+    client = getattr(_local, "client", None)
+    if client is None:
+        if os.environ.get("KUBERNETES_SERVICE_HOST"):
+            kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
+            client = kubernetes.client.ApiClient()
+        else:
+            # $KUBECONFIG read now, not when the kubernetes package was imported.
+            client = kubernetes.config.new_client_from_config(  # type: ignore[no-untyped-call]
+                config_file=os.environ.get("KUBECONFIG")
+            )
+        _local.client = client
+    return cast("kubernetes.client.ApiClient", client)
+
+
+def _count() -> None:
+    REQUESTS["count"] += 1
+
+
+def _to_dict(obj: Any) -> dict[str, Any]:
+    return cast("dict[str, Any]", _api_client().sanitize_for_serialization(obj))  # type: ignore[no-untyped-call]
+
+
+def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
+    """Create the Job, or return the existing one of that name (after a restart, or a race)."""
+    batch = kubernetes.client.BatchV1Api(_api_client())
+    namespace = job["metadata"]["namespace"]
+    _count()
+    try:
+        return _to_dict(batch.create_namespaced_job(namespace, cast("Any", dict(job))))
+    except kubernetes.client.ApiException as err:
+        if err.status != 409:
+            raise
+    existing = read_job(namespace, job["metadata"]["name"])
+    if existing is None:
+        raise RuntimeError(f"Job {job['metadata']['name']} conflicts but cannot be read")
+    return existing
+
+
+def read_job(namespace: str, name: str) -> dict[str, Any] | None:
+    """The Job, or None if the API server has none of that name."""
+    batch = kubernetes.client.BatchV1Api(_api_client())
+    _count()
+    try:
+        return _to_dict(batch.read_namespaced_job(name, namespace))
+    except kubernetes.client.ApiException as err:
+        if err.status == 404:
+            return None
+        raise
+
+
+def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
+    batch = kubernetes.client.BatchV1Api(_api_client())
+    _count()
+    batch.patch_namespaced_job(name, namespace, {"spec": {"suspend": suspend}})
+
+
+def _replace_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+    custom = kubernetes.client.CustomObjectsApi(_api_client())
+    _count()
+    # JSON Patch "add" replaces the whole status: fields that went away are removed, not merged.
+    custom.patch_namespaced_custom_object_status(
+        GROUP,
+        VERSION,
+        namespace,
+        plural,
+        name,
+        [{"op": "add", "path": "/status", "value": status}],
+        _content_type="application/json-patch+json",
+    )
+
+
+def write_run_status(namespace: str, name: str, status: dict[str, Any]) -> None:
+    _replace_status(trainingrun.PLURAL, namespace, name, status)
+
+
+def write_model_status(namespace: str, name: str, status: dict[str, Any]) -> None:
+    _replace_status(textclassifiermodel.PLURAL, namespace, name, status)
+
+
+def post_event(obj: Mapping[str, Any], *, reason: str, message: str, warning: bool = False) -> None:
+    """A core/v1 Event about ``obj`` (a TrainingRun or TextClassifierModel body)."""
+    meta = obj["metadata"]
+    now = datetime.datetime.now(datetime.UTC)
+    core = kubernetes.client.CoreV1Api(_api_client())
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": f"{meta['name']}.{uuid.uuid4().hex[:12]}",
+            "namespace": meta["namespace"],
+        },
+        "involvedObject": {
+            "apiVersion": obj.get("apiVersion", API_VERSION),
+            "kind": obj["kind"],
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta.get("uid"),
+            "resourceVersion": meta.get("resourceVersion"),
+        },
+        "reason": reason,
+        "message": message[:1024],
+        "type": "Warning" if warning else "Normal",
+        "source": {"component": "textclf-operator"},
+        "reportingComponent": "textclf.io/operator",
+        "reportingInstance": os.environ.get("POD_NAME", "textclf-operator"),
+        "firstTimestamp": now.isoformat(),
+        "lastTimestamp": now.isoformat(),
+        "count": 1,
+    }
+    _count()
+    core.create_namespaced_event(meta["namespace"], cast("Any", event))
+
+
+def review_token(token: str, audience: str) -> dict[str, Any]:
+    """The TokenReview status of ``token`` for ``audience`` (authenticated, user, audiences)."""
+    auth = kubernetes.client.AuthenticationV1Api(_api_client())
+    review = {
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenReview",
+        "spec": {"token": token, "audiences": [audience]},
+    }
+    _count()
+    return cast(
+        "dict[str, Any]",
+        _to_dict(auth.create_token_review(cast("Any", review))).get("status") or {},
+    )

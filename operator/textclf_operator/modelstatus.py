@@ -1,0 +1,96 @@
+"""Pure computation of a TextClassifierModel's status from its runs: versions, latest version, Ready.
+
+A model's versions are the TrainingRuns that name it; the newest trained one is its latest version.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pydantic
+
+from textclf.api import codes, textclassifiermodel, trainingrun
+from textclf.api import conditions as conds
+
+
+def _run_status(run: Mapping[str, Any]) -> trainingrun.TrainingRunStatus:
+    try:
+        return trainingrun.TrainingRunStatus.model_validate(run.get("status") or {})
+    except pydantic.ValidationError:
+        return trainingrun.TrainingRunStatus()
+
+
+def _version(run: Mapping[str, Any]) -> textclassifiermodel.Version:
+    status = _run_status(run)
+    metrics = status.metrics or trainingrun.Metrics()
+    headline = textclassifiermodel.HeadlineMetrics(
+        test_accuracy=metrics.test.accuracy if metrics.test else None,
+        test_macro_f1=metrics.test.macro_f1 if metrics.test else None,
+        train_accuracy=metrics.train.accuracy if metrics.train else None,
+    )
+    return textclassifiermodel.Version(
+        run=run["metadata"]["name"],
+        code=status.code,
+        artifact_uri=status.artifact.uri if status.artifact else None,
+        metrics=headline if status.metrics else None,
+        trained_at=status.completion_time if status.code == codes.StatusCode.TRAINED else None,
+    )
+
+
+def compute(
+    model: Mapping[str, Any],
+    runs: Sequence[Mapping[str, Any]],
+    now: datetime.datetime,
+) -> textclassifiermodel.TextClassifierModelStatus:
+    """The status ``model`` should have, given the runs that reference it."""
+    try:
+        previous = textclassifiermodel.TextClassifierModelStatus.model_validate(
+            model.get("status") or {}
+        )
+    except pydantic.ValidationError:
+        previous = textclassifiermodel.TextClassifierModelStatus()
+    spec = textclassifiermodel.TextClassifierModelSpec.model_validate(model.get("spec") or {})
+    generation = (model.get("metadata") or {}).get("generation")
+    newest_first = sorted(
+        runs,
+        key=lambda r: (str(r["metadata"].get("creationTimestamp", "")), r["metadata"]["name"]),
+        reverse=True,
+    )
+    versions = [_version(r) for r in newest_first]
+    trained = [v for v in versions if v.code == codes.StatusCode.TRAINED]
+    latest = max(trained, key=lambda v: (v.trained_at or now, v.run)) if trained else None
+    conditions = conds.set_condition(
+        previous.conditions,
+        type=conds.READY,
+        status="True" if latest else "False",
+        reason=conds.REASON_VERSION_AVAILABLE if latest else conds.REASON_NO_TRAINED_VERSION,
+        message=f"version {latest.run} is trained"
+        if latest
+        else "no run of this model has trained",
+        now=now,
+        observed_generation=generation,
+    )
+    serving = spec.serving
+    conditions = conds.set_condition(
+        conditions,
+        type=conds.SERVING,
+        status="Unknown" if serving and serving.enabled else "False",
+        reason="ServingNotSupported"
+        if serving and serving.enabled
+        else conds.REASON_SERVING_DISABLED,
+        message=(
+            "this operator version does not run predictors yet; use `textclf predict --local`"
+            if serving and serving.enabled
+            else "spec.serving.enabled is false"
+        ),
+        now=now,
+        observed_generation=generation,
+    )
+    return textclassifiermodel.TextClassifierModelStatus(
+        observed_generation=generation,
+        latest_version=latest,
+        versions=versions[: textclassifiermodel.MAX_VERSIONS],
+        conditions=conditions,
+    )

@@ -1,0 +1,163 @@
+"""The progress endpoint: training Pods POST their progress here; nothing else may.
+
+A request carries a projected ServiceAccount token of the progress audience. The operator asks the API
+server (TokenReview) who it belongs to; the review names the Pod the token is bound to, and that Pod
+must be a training Pod of a run, with the same UID. The run is taken from the Pod, never from the
+body, which carries numbers only. Reports faster than one per ``min_interval`` per run get 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pydantic
+from aiohttp import web
+
+from textclf.api import channels, trainingrun
+from textclf_operator import builders, cache, metrics
+
+MAX_BODY = 16 * 1024
+REVIEW_TTL = 60.0
+"""Seconds a positive TokenReview is reused for the same token (tokens live an hour or more)."""
+
+Review = Callable[[str, str], dict[str, Any]]  # (token, audience) -> TokenReview status
+OnProgress = Callable[[cache.Key], Awaitable[None]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    namespace: str
+    pod: str
+    pod_uid: str
+
+
+class Refused(Exception):
+    """A request the endpoint turns away, with its HTTP status."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+def identity_of(review: dict[str, Any]) -> Identity:
+    """The Pod a reviewed token is bound to; refuses tokens not bound to a Pod."""
+    if not review.get("authenticated"):
+        raise Refused(401, "unauthenticated", review.get("error") or "token not authenticated")
+    if channels.PROGRESS_AUDIENCE not in (review.get("audiences") or []):
+        raise Refused(401, "wrong_audience", "token is not for the progress audience")
+    user = review.get("user") or {}
+    parts = str(user.get("username", "")).split(":")
+    extra = user.get("extra") or {}
+    pods = extra.get("authentication.kubernetes.io/pod-name") or []
+    uids = extra.get("authentication.kubernetes.io/pod-uid") or []
+    if len(parts) != 4 or parts[:2] != ["system", "serviceaccount"] or not pods or not uids:
+        raise Refused(403, "not_a_pod", "token is not a ServiceAccount token bound to a Pod")
+    return Identity(namespace=parts[2], pod=str(pods[0]), pod_uid=str(uids[0]))
+
+
+class Endpoint:
+    """The aiohttp application behind ``channels.PROGRESS_PATH``."""
+
+    def __init__(
+        self,
+        *,
+        objects: cache.Cache,
+        review: Review,
+        on_progress: OnProgress,
+        min_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.objects = objects
+        self.review = review
+        self.on_progress = on_progress
+        self.min_interval = min_interval
+        self.clock = clock
+        self.latest: dict[cache.Key, trainingrun.Progress] = {}
+        self._accepted_at: dict[cache.Key, float] = {}
+        self._reviews: dict[str, tuple[float, Identity]] = {}
+
+    def app(self) -> web.Application:
+        application = web.Application(client_max_size=MAX_BODY)
+        application.router.add_post(channels.PROGRESS_PATH, self.handle)
+        return application
+
+    async def _identify(self, token: str) -> Identity:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        now = self.clock()
+        cached = self._reviews.get(digest)
+        if cached and cached[0] > now:
+            return cached[1]
+        status = await asyncio.to_thread(self.review, token, channels.PROGRESS_AUDIENCE)
+        identity = identity_of(status)
+        if len(self._reviews) > 10_000:
+            self._reviews.clear()
+        self._reviews[digest] = (now + REVIEW_TTL, identity)
+        return identity
+
+    def _run_of(self, identity: Identity) -> cache.Key:
+        pod = self.objects.get("pods", identity.namespace, identity.pod)
+        if pod is None:
+            raise Refused(403, "unknown_pod", f"pod {identity.pod} is not a training Pod")
+        meta = pod.get("metadata") or {}
+        if meta.get("uid") != identity.pod_uid:
+            raise Refused(403, "pod_mismatch", "token is bound to another Pod of that name")
+        run = (meta.get("labels") or {}).get(builders.RUN_LABEL)
+        if not run:
+            raise Refused(403, "unknown_pod", f"pod {identity.pod} is not a training Pod")
+        return (identity.namespace, run)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            key = await self._accept(request)
+        except Refused as refused:
+            metrics.PROGRESS_REQUESTS.labels(refused.reason).inc()
+            headers = (
+                {"Retry-After": str(max(1, round(self.min_interval)))}
+                if refused.status == 429
+                else None
+            )
+            return web.json_response(
+                {"error": refused.reason, "message": str(refused)},
+                status=refused.status,
+                headers=headers,
+            )
+        metrics.PROGRESS_REQUESTS.labels("accepted").inc()
+        await self.on_progress(key)
+        return web.json_response({"accepted": True}, status=202)
+
+    async def _accept(self, request: web.Request) -> cache.Key:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or not header[7:].strip():
+            raise Refused(401, "no_token", "send a progress token as 'Authorization: Bearer ...'")
+        identity = await self._identify(header[7:].strip())
+        key = self._run_of(identity)
+        now = self.clock()
+        if now - self._accepted_at.get(key, float("-inf")) < self.min_interval:
+            raise Refused(429, "throttled", f"at most one report per {self.min_interval}s per run")
+        try:
+            report = channels.ProgressReport.model_validate_json(await request.read())
+        except (pydantic.ValidationError, ValueError) as err:
+            raise Refused(400, "invalid_body", f"not a progress report: {err}") from err
+        self._accepted_at[key] = now
+        self.latest[key] = trainingrun.Progress(
+            percent=report.percent,
+            epoch=report.epoch,
+            step=report.step,
+            total_steps=report.total_steps,
+            loss=report.loss,
+            eta_seconds=report.eta_seconds,
+            updated_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0),
+        )
+        return key
+
+    def forget(self, key: cache.Key) -> None:
+        """Drop what is kept for a deleted run."""
+        self.latest.pop(key, None)
+        self._accepted_at.pop(key, None)

@@ -1,0 +1,361 @@
+"""One level-based reconcile per object: the single writer of TrainingRun and TextClassifierModel status.
+
+Every watch event and every accepted progress report ends here. A run's reconcile reads the cache
+(its Job, its Pods, its model and template), creates the Job if the run has none yet, computes the
+status with ``runstatus`` and writes it only when it changed, with an Event and metrics on every
+change of code. Reconciles of one object never overlap (a lock per object); a failed one is retried
+with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pydantic
+
+from textclf.api import codes, textclassifiermodel, trainingrun, trainingtemplate
+from textclf_operator import builders, cache, config, kube, metrics, modelstatus, params, runstatus
+
+log = logging.getLogger(__name__)
+
+RUNS, JOBS, PODS, MODELS, TEMPLATES = (
+    "trainingruns",
+    "jobs",
+    "pods",
+    "textclassifiermodels",
+    "trainingtemplates",
+)
+
+EVENT_REASONS = {
+    codes.StatusCode.QUEUED: "Queued",
+    codes.StatusCode.TRAINING: "Training",
+    codes.StatusCode.TRAINED: "Trained",
+    codes.StatusCode.FAILED: "TrainingFailed",
+}
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+class RetryLater(Exception):
+    """The world is not yet as the reconcile needs it (e.g. an old Job of the same name lingers)."""
+
+
+class Reconciler:
+    """Reconciles runs and models from the cache; owned by the running operator."""
+
+    def __init__(
+        self,
+        *,
+        settings: config.Config,
+        objects: cache.Cache,
+        latest_progress: Callable[[cache.Key], trainingrun.Progress | None],
+        clock: Callable[[], datetime.datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.objects = objects
+        self.latest_progress = latest_progress
+        self.clock = clock
+        self._locks: dict[tuple[str, cache.Key], asyncio.Lock] = {}
+        self._failures: dict[tuple[str, cache.Key], int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- scheduling ------------------------------------------------------------------------------
+
+    def _lock(self, kind: str, key: cache.Key) -> asyncio.Lock:
+        return self._locks.setdefault((kind, key), asyncio.Lock())
+
+    async def run(self, namespace: str, name: str) -> None:
+        await self._guarded(RUNS, (namespace, name), self._reconcile_run)
+
+    async def model(self, namespace: str, name: str) -> None:
+        await self._guarded(MODELS, (namespace, name), self._reconcile_model)
+
+    async def _guarded(
+        self,
+        kind: str,
+        key: cache.Key,
+        work: Callable[[str, str], Any],
+    ) -> None:
+        try:
+            async with self._lock(kind, key):
+                await work(*key)
+        except Exception as err:  # any failure is retried, never lost
+            failures = self._failures.get((kind, key), 0) + 1
+            self._failures[(kind, key)] = failures
+            delay = min(60.0, 0.5 * 2**failures)
+            metrics.RECONCILE_ERRORS.labels(kind).inc()
+            log.warning("reconcile of %s %s/%s failed (%s); retry in %.1fs", kind, *key, err, delay)
+            self._later(delay, kind, key)
+        else:
+            self._failures.pop((kind, key), None)
+
+    def _later(self, delay: float, kind: str, key: cache.Key) -> None:
+        async def again() -> None:
+            await asyncio.sleep(delay)
+            if kind == RUNS:
+                await self.run(*key)
+            else:
+                await self.model(*key)
+
+        task = asyncio.get_running_loop().create_task(again())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def runs_waiting(self, namespace: str | None = None) -> list[cache.Key]:
+        """Runs without a Job yet (e.g. refused for a missing template), to retry when one appears."""
+        waiting = []
+        for run in self.objects.all(RUNS, namespace):
+            if not ((run.get("status") or {}).get("jobName")):
+                meta = run["metadata"]
+                waiting.append((meta["namespace"], meta["name"]))
+        return waiting
+
+    # --- TrainingRun -----------------------------------------------------------------------------
+
+    def _reference(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.objects.get(kind, namespace, name)
+
+    async def _plan_job(
+        self, run: Mapping[str, Any], spec: trainingrun.TrainingRunSpec
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """(why no Job may be made, None) or (None, the Job to create)."""
+        namespace = run["metadata"]["namespace"]
+        template_obj = self._reference(TEMPLATES, "", spec.template)
+        if template_obj is None:
+            return f"spec.template: TrainingTemplate {spec.template!r} does not exist", None
+        model_obj = self._reference(MODELS, namespace, spec.model_ref.name)
+        if model_obj is None:
+            return (
+                f"spec.modelRef.name: TextClassifierModel {spec.model_ref.name!r} does not exist "
+                f"in namespace {namespace}",
+                None,
+            )
+        try:
+            template = trainingtemplate.TrainingTemplateSpec.model_validate(template_obj["spec"])
+            model = textclassifiermodel.TextClassifierModelSpec.model_validate(model_obj["spec"])
+        except pydantic.ValidationError as err:
+            return f"the template or model is malformed: {err}", None
+        merged = params.merge(template.defaults, model.params, spec.params)
+        found = params.problems(merged, template.params_schema)
+        if found:
+            return f"params break template {spec.template!r}: " + "; ".join(found), None
+        manifest = builders.job(
+            run=run,
+            spec=spec,
+            template=template,
+            merged_params=merged,
+            concepts=list(model.concepts or []),
+            multi_label=model.multi_label,
+            settings=self.settings,
+        )
+        return None, manifest
+
+    def _own_job(self, run: Mapping[str, Any], job: Mapping[str, Any] | None) -> bool:
+        if job is None:
+            return False
+        owners = (job.get("metadata") or {}).get("ownerReferences") or []
+        return any(o.get("uid") == run["metadata"]["uid"] for o in owners)
+
+    async def _reconcile_run(self, namespace: str, name: str) -> None:
+        run = self.objects.get(RUNS, namespace, name)
+        if run is None:
+            return
+        if (run.get("metadata") or {}).get("deletionTimestamp"):
+            return  # garbage collection removes the Job and Pods
+        previous = _run_status(run)
+        try:
+            spec = trainingrun.TrainingRunSpec.model_validate(run.get("spec") or {})
+        except pydantic.ValidationError as err:
+            await self._write_run(
+                run, previous, _invalid_spec_status(previous, run, str(err), self.clock())
+            )
+            return
+        jname = builders.job_name(name)
+        job = self.objects.get(JOBS, namespace, jname)
+        if job is not None and not self._own_job(run, job):
+            job = None  # a Job of an earlier run of the same name, on its way out
+        invalid: str | None = None
+        job_lost = False
+        if job is None and not previous.job_name:
+            invalid, manifest = await self._plan_job(run, spec)
+            if manifest is not None:
+                created = await asyncio.to_thread(kube.create_job, manifest)
+                if not self._own_job(run, created):
+                    raise RetryLater(f"Job {jname} of an earlier run still exists")
+                self.objects.put(JOBS, created)
+                job = created
+        elif job is None and previous.code not in runstatus.TERMINAL:
+            job = await asyncio.to_thread(kube.read_job, namespace, previous.job_name or jname)
+            if job is not None and self._own_job(run, job):
+                self.objects.put(JOBS, job)
+            else:
+                job, job_lost = None, True
+        if job is not None and spec.queue_name is None:
+            job = await self._sync_suspend(job, spec)
+        pods = [
+            p
+            for p in self.objects.select(PODS, namespace, {builders.RUN_LABEL: name})
+            if job is not None
+            and (p["metadata"].get("labels") or {}).get("batch.kubernetes.io/controller-uid")
+            == job["metadata"].get("uid")
+        ]
+        status = runstatus.compute(
+            runstatus.Observed(
+                run=run,
+                previous=previous,
+                job=job,
+                pods=pods,
+                invalid=invalid,
+                job_lost=job_lost,
+                progress=self.latest_progress((namespace, name)),
+                now=self.clock(),
+            )
+        )
+        await self._write_run(run, previous, status)
+
+    async def _sync_suspend(
+        self, job: dict[str, Any], spec: trainingrun.TrainingRunSpec
+    ) -> dict[str, Any]:
+        finished = any(
+            c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+            for c in (job.get("status") or {}).get("conditions") or []
+        )
+        if finished or bool((job.get("spec") or {}).get("suspend")) == spec.suspend:
+            return job
+        meta = job["metadata"]
+        await asyncio.to_thread(kube.set_job_suspend, meta["namespace"], meta["name"], spec.suspend)
+        updated = {**job, "spec": {**job["spec"], "suspend": spec.suspend}}
+        self.objects.put(JOBS, updated)
+        return updated
+
+    async def _write_run(
+        self,
+        run: Mapping[str, Any],
+        previous: trainingrun.TrainingRunStatus,
+        status: trainingrun.TrainingRunStatus,
+    ) -> None:
+        wire = status.to_wire()
+        if wire == previous.to_wire():
+            return
+        meta = run["metadata"]
+        await asyncio.to_thread(kube.write_run_status, meta["namespace"], meta["name"], wire)
+        metrics.STATUS_WRITES.labels("TrainingRun").inc()
+        self.objects.put(RUNS, {**run, "status": wire})
+        if status.code != previous.code or status.detail_code != previous.detail_code:
+            await self._transition(run, previous, status)
+        self._count_runs()
+        await self.model(meta["namespace"], run["spec"]["modelRef"]["name"])
+
+    async def _transition(
+        self,
+        run: Mapping[str, Any],
+        previous: trainingrun.TrainingRunStatus,
+        status: trainingrun.TrainingRunStatus,
+    ) -> None:
+        code = status.code
+        if code is None:
+            return
+        metrics.TRANSITIONS.labels(code).inc()
+        if code == codes.StatusCode.TRAINING and previous.start_time is None and status.start_time:
+            created = _parse_time(run["metadata"].get("creationTimestamp"))
+            if created is not None:
+                metrics.QUEUE_WAIT.observe((status.start_time - created).total_seconds())
+        if code in runstatus.TERMINAL and status.start_time and status.completion_time:
+            metrics.DURATION.labels(code).observe(
+                (status.completion_time - status.start_time).total_seconds()
+            )
+        try:
+            await asyncio.to_thread(
+                kube.post_event,
+                {**run, "kind": trainingrun.KIND},
+                reason=EVENT_REASONS[code],
+                message=status.description or code,
+                warning=code == codes.StatusCode.FAILED,
+            )
+        except Exception as err:  # an Event is best effort, status is not
+            log.warning("could not post an Event for %s: %s", run["metadata"]["name"], err)
+
+    def _count_runs(self) -> None:
+        counts = dict.fromkeys(codes.StatusCode, 0)
+        for run in self.objects.all(RUNS):
+            code = (run.get("status") or {}).get("code")
+            if code in counts:
+                counts[codes.StatusCode(code)] += 1
+        for code, count in counts.items():
+            metrics.RUNS.labels(code).set(count)
+
+    # --- TextClassifierModel ---------------------------------------------------------------------
+
+    async def _reconcile_model(self, namespace: str, name: str) -> None:
+        model = self.objects.get(MODELS, namespace, name)
+        if model is None or (model.get("metadata") or {}).get("deletionTimestamp"):
+            return
+        runs = [
+            r
+            for r in self.objects.all(RUNS, namespace)
+            if (r.get("spec") or {}).get("modelRef", {}).get("name") == name
+        ]
+        status = modelstatus.compute(model, runs, self.clock())
+        wire = status.to_wire()
+        try:
+            old = textclassifiermodel.TextClassifierModelStatus.model_validate(
+                model.get("status") or {}
+            ).to_wire()
+        except pydantic.ValidationError:
+            old = {}
+        if wire == old:
+            return
+        await asyncio.to_thread(kube.write_model_status, namespace, name, wire)
+        metrics.STATUS_WRITES.labels("TextClassifierModel").inc()
+        self.objects.put(MODELS, {**model, "status": wire})
+        was = (old.get("latestVersion") or {}).get("run")
+        now_latest = status.latest_version.run if status.latest_version else None
+        if now_latest and now_latest != was:
+            try:
+                await asyncio.to_thread(
+                    kube.post_event,
+                    {**model, "kind": textclassifiermodel.KIND},
+                    reason="VersionTrained",
+                    message=f"version {now_latest} is now the latest trained version",
+                )
+            except Exception as err:  # best effort
+                log.warning("could not post an Event for model %s: %s", name, err)
+
+
+def _run_status(run: Mapping[str, Any]) -> trainingrun.TrainingRunStatus:
+    try:
+        return trainingrun.TrainingRunStatus.model_validate(run.get("status") or {})
+    except pydantic.ValidationError:
+        return trainingrun.TrainingRunStatus()
+
+
+def _parse_time(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _invalid_spec_status(
+    previous: trainingrun.TrainingRunStatus,
+    run: Mapping[str, Any],
+    message: str,
+    now: datetime.datetime,
+) -> trainingrun.TrainingRunStatus:
+    return runstatus.compute(
+        runstatus.Observed(
+            run=run,
+            previous=previous,
+            job=None,
+            pods=[],
+            invalid=f"spec is invalid: {message}",
+            job_lost=False,
+            progress=None,
+            now=now,
+        )
+    )

@@ -1,0 +1,325 @@
+"""Pure computation of a TrainingRun's status from what is observed: its spec, its Job, the Job's Pods,
+the trainer's termination message and its latest progress report.
+
+Level-based: the same observation always gives the same status, whatever happened before, except for
+what only the past can know (attempts counted, start time, a Job that vanished). The reconciler
+calls ``compute`` on every change and writes the result only when it differs from the stored one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pydantic
+
+from textclf.api import channels, codes, trainingrun
+from textclf.api import conditions as conds
+from textclf_operator import builders
+
+TERMINAL = (codes.StatusCode.TRAINED, codes.StatusCode.FAILED)
+
+
+@dataclasses.dataclass(frozen=True)
+class Observed:
+    """Everything the status of one run is computed from."""
+
+    run: Mapping[str, Any]
+    previous: trainingrun.TrainingRunStatus
+    job: Mapping[str, Any] | None
+    pods: Sequence[Mapping[str, Any]]
+    invalid: str | None  # why no Job may be made (missing model/template, bad params), or None
+    job_lost: bool  # the Job was made, and the API server confirms it is gone
+    progress: trainingrun.Progress | None  # the latest report from the progress endpoint
+    now: datetime.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class _State:
+    code: codes.StatusCode
+    detail: codes.DetailCode | None = None
+    reason: str = ""
+    message: str = ""
+    suspended: bool = False
+    result: channels.Result | None = None
+
+
+def _parse_time(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _job_condition(job: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == type_ and cond.get("status") == "True":
+            return dict(cond)
+    return None
+
+
+def _container(pod: Mapping[str, Any]) -> Mapping[str, Any]:
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        if status.get("name") == builders.CONTAINER:
+            return dict(status)
+    return {}
+
+
+def _terminated(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    state = _container(pod).get("state") or {}
+    return state.get("terminated")
+
+
+def _disrupted(pod: Mapping[str, Any]) -> bool:
+    return any(
+        c.get("type") == "DisruptionTarget" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or []
+    )
+
+
+def _started(pod: Mapping[str, Any]) -> datetime.datetime | None:
+    state = _container(pod).get("state") or {}
+    for key in ("running", "terminated"):
+        if key in state and state[key].get("startedAt"):
+            return _parse_time(state[key]["startedAt"])
+    return None
+
+
+def _result(pod: Mapping[str, Any]) -> channels.Result | None:
+    terminated = _terminated(pod)
+    if not terminated or not terminated.get("message"):
+        return None
+    try:
+        return channels.Result.from_termination_message(terminated["message"])
+    except (ValueError, pydantic.ValidationError):
+        return None
+
+
+def _last_finished(pods: Sequence[Mapping[str, Any]], phase: str) -> Mapping[str, Any] | None:
+    done = [p for p in pods if (p.get("status") or {}).get("phase") == phase and _terminated(p)]
+    if not done:
+        return None
+    return max(done, key=lambda p: str((_terminated(p) or {}).get("finishedAt") or ""))
+
+
+def _failure(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> _State:
+    failed = _job_condition(job, "Failed") or {}
+    reason = str(failed.get("reason") or "")
+    last = _last_finished(pods, "Failed")
+    result = _result(last) if last is not None else None
+    exit_code = (_terminated(last) or {}).get("exitCode") if last is not None else None
+    said = result.message if result is not None and result.message else ""
+    if not said and last is not None:
+        said = str((_terminated(last) or {}).get("message") or "")[-500:]
+    if reason == "DeadlineExceeded":
+        return _State(
+            codes.StatusCode.FAILED,
+            codes.DetailCode.TIMED_OUT,
+            conds.REASON_DEADLINE_EXCEEDED,
+            f"the run passed activeDeadlineSeconds: {failed.get('message', '')}".strip(),
+        )
+    if reason == "PodFailurePolicy" or (
+        result is not None and result.detail_code in codes.EXIT_CODE_FOR_DETAIL
+    ):
+        detail = result.detail_code if result is not None else None
+        if detail is None and isinstance(exit_code, int):
+            detail = codes.DETAIL_FOR_EXIT_CODE.get(exit_code)
+        return _State(
+            codes.StatusCode.FAILED,
+            detail or codes.DetailCode.INTERNAL_ERROR,
+            conds.REASON_USER_ERROR,
+            said or f"the trainer exited with {exit_code}",
+            result=result,
+        )
+    if reason == "BackoffLimitExceeded":
+        tail = f"; the last attempt exited with {exit_code}" if exit_code is not None else ""
+        return _State(
+            codes.StatusCode.FAILED,
+            codes.DetailCode.BACKOFF_LIMIT_EXCEEDED,
+            conds.REASON_BACKOFF_LIMIT_EXCEEDED,
+            f"training failed on every attempt{tail}" + (f": {said}" if said else ""),
+            result=result,
+        )
+    return _State(
+        codes.StatusCode.FAILED,
+        codes.DetailCode.INTERNAL_ERROR,
+        reason or "JobFailed",
+        str(failed.get("message") or said or "the training Job failed"),
+        result=result,
+    )
+
+
+def _state(o: Observed) -> _State | None:
+    """The run's state, or None to keep the previous status (waiting on the watch to catch up)."""
+    prev = o.previous
+    job = o.job
+    if job is None:
+        if prev.job_name:
+            if prev.code in TERMINAL:
+                return None  # finished; its Job may have been cleaned up by TTL
+            if not o.job_lost:
+                return None
+            return _State(
+                codes.StatusCode.FAILED,
+                codes.DetailCode.JOB_LOST,
+                conds.REASON_JOB_LOST,
+                f"the Job {prev.job_name} was deleted before the run finished; it is not "
+                "re-created: create a new TrainingRun to train again",
+            )
+        if o.invalid:
+            return _State(
+                codes.StatusCode.FAILED,
+                codes.DetailCode.INVALID_PARAMS,
+                conds.REASON_INVALID_SPEC,
+                o.invalid,
+            )
+        # The reconciler creates the Job before it computes status, so this is a brief state.
+        return _State(codes.StatusCode.QUEUED, reason=conds.REASON_JOB_CREATED)
+    if _job_condition(job, "Complete"):
+        done = _last_finished(o.pods, "Succeeded")
+        result = _result(done) if done is not None else None
+        message = "" if result is not None else "the trainer left no result: metrics unknown"
+        return _State(
+            codes.StatusCode.TRAINED, reason=conds.REASON_TRAINED, message=message, result=result
+        )
+    if _job_condition(job, "Failed"):
+        return _failure(job, o.pods)
+    if (job.get("spec") or {}).get("suspend"):
+        return _State(
+            codes.StatusCode.QUEUED,
+            reason=conds.REASON_JOB_SUSPENDED,
+            message="the Job is suspended (spec.suspend or a queue holds it)",
+            suspended=True,
+        )
+    running = [p for p in o.pods if (p.get("status") or {}).get("phase") == "Running"]
+    if running:
+        return _State(codes.StatusCode.TRAINING, reason=conds.REASON_POD_RUNNING)
+    if o.pods:
+        return _State(codes.StatusCode.QUEUED, reason=conds.REASON_POD_PENDING)
+    return _State(codes.StatusCode.QUEUED, reason=conds.REASON_JOB_CREATED)
+
+
+def _metrics(result: channels.Result | None) -> trainingrun.Metrics | None:
+    if result is None or not result.metrics:
+        return None
+    splits: dict[str, trainingrun.SplitMetrics] = {}
+    for split, head in result.metrics.items():
+        if split not in ("train", "validation", "test"):
+            continue
+        splits[split] = trainingrun.SplitMetrics(
+            examples=head.examples,
+            accuracy=head.accuracy,
+            macro_precision=head.macro_precision,
+            macro_recall=head.macro_recall,
+            macro_f1=head.macro_f1,
+            macro_roc_auc=head.macro_roc_auc,
+            per_concept=(head.per_concept or [])[: trainingrun.MAX_PER_CONCEPT],
+        )
+    return trainingrun.Metrics(**splits)
+
+
+def _set_all(
+    current: Sequence[conds.Condition],
+    state: _State,
+    now: datetime.datetime,
+    generation: int | None,
+) -> list[conds.Condition]:
+    code = state.code
+    failed = code == codes.StatusCode.FAILED
+    table: list[tuple[str, bool, str, str]] = [
+        (
+            conds.QUEUED,
+            code == codes.StatusCode.QUEUED,
+            state.reason if code == codes.StatusCode.QUEUED else conds.REASON_NOT_QUEUED,
+            state.message if code == codes.StatusCode.QUEUED else "",
+        ),
+        (
+            conds.SUSPENDED,
+            state.suspended,
+            conds.REASON_JOB_SUSPENDED if state.suspended else conds.REASON_NOT_SUSPENDED,
+            state.message if state.suspended else "",
+        ),
+        (
+            conds.RUNNING,
+            code == codes.StatusCode.TRAINING,
+            conds.REASON_POD_RUNNING
+            if code == codes.StatusCode.TRAINING
+            else conds.REASON_NOT_RUNNING,
+            "",
+        ),
+        (
+            conds.SUCCEEDED,
+            code == codes.StatusCode.TRAINED,
+            state.reason if code in TERMINAL else conds.REASON_IN_PROGRESS,
+            state.message if code in TERMINAL else "",
+        ),
+        (
+            conds.FAILED,
+            failed,
+            state.reason if code in TERMINAL else conds.REASON_IN_PROGRESS,
+            state.message if failed else "",
+        ),
+    ]
+    result = list(current)
+    for type_, on, reason, message in table:
+        result = conds.set_condition(
+            result,
+            type=type_,
+            status="True" if on else "False",
+            reason=reason,
+            message=message,
+            now=now,
+            observed_generation=generation,
+        )
+    return result
+
+
+def compute(o: Observed) -> trainingrun.TrainingRunStatus:
+    """The status the run should have now."""
+    prev = o.previous
+    state = _state(o)
+    if state is None:
+        return prev
+    meta = o.run.get("metadata") or {}
+    generation = meta.get("generation")
+    started = [t for t in (_started(p) for p in o.pods) if t is not None]
+    counted = sum(1 for p in o.pods if _started(p) is not None and not _disrupted(p))
+    start_time = prev.start_time or (min(started) if started else None)
+    completion_time = prev.completion_time
+    if state.code in TERMINAL and completion_time is None:
+        job_done = (o.job or {}).get("status", {}).get("completionTime")
+        completion_time = _parse_time(job_done) or o.now
+    progress = prev.progress
+    if o.progress is not None and (
+        progress is None or o.progress.updated_at >= progress.updated_at
+    ):
+        progress = o.progress
+    if state.code == codes.StatusCode.TRAINED:
+        progress = trainingrun.Progress(
+            percent=100,
+            epoch=progress.epoch if progress else None,
+            step=progress.total_steps if progress and progress.total_steps else None,
+            total_steps=progress.total_steps if progress else None,
+            loss=progress.loss if progress else None,
+            eta_seconds=0,
+            updated_at=progress.updated_at if progress and progress.percent == 100 else o.now,
+        )
+    description = codes.describe(state.detail or state.code)
+    if state.message:
+        description = f"{description}: {state.message}"
+    result = state.result
+    return trainingrun.TrainingRunStatus(
+        observed_generation=generation,
+        code=state.code,
+        detail_code=state.detail,
+        description=description[:4096],
+        conditions=_set_all(prev.conditions, state, o.now, generation),
+        job_name=(o.job or {}).get("metadata", {}).get("name") or prev.job_name,
+        attempts=max(prev.attempts or 0, counted),
+        start_time=start_time,
+        completion_time=completion_time,
+        progress=progress,
+        metrics=_metrics(result) or prev.metrics,
+        artifact=result.artifact if result is not None and result.artifact else prev.artifact,
+    )

@@ -1,0 +1,319 @@
+"""Helpers for operator tests: the real operator (kopf, in-process) against the real control plane,
+a TrainingTemplate, a namespace that enforces the "restricted" Pod Security profile, and the test's
+kubelet, which moves Pods along by patching their status."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
+
+import kopf.testing
+import kubernetes
+
+import controlplane
+from textclf.api import GROUP, VERSION, channels, codes
+from textclf_operator import builders, handlers
+
+T = TypeVar("T")
+
+TEMPLATE = "test-template"
+TEMPLATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "trainer_config": {
+            "type": "object",
+            "properties": {"num_train_epochs": {"type": "number", "minimum": 0}},
+        },
+        "model_config": {"type": "object"},
+    },
+    "additionalProperties": False,
+}
+
+
+def eventually(check: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
+    """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what or check}; last: {last!r}")
+
+
+@contextlib.contextmanager
+def running_operator(plane: controlplane.ControlPlane) -> Iterator[handlers.Runtime]:
+    """The operator, as `kopf run --standalone -m textclf_operator --all-namespaces` runs it."""
+    env = {
+        "KUBECONFIG": str(plane.kubeconfig),
+        "TEXTCLF_PROGRESS_PORT": "0",
+        "TEXTCLF_METRICS_PORT": "0",
+        "TEXTCLF_PROGRESS_URL": "http://127.0.0.1:1/v1alpha1/progress",
+        "TEXTCLF_PROGRESS_MIN_INTERVAL": "0.5",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        with kopf.testing.KopfRunner(
+            ["run", "--standalone", "-m", "textclf_operator", "--all-namespaces"],
+            timeout=60,
+        ) as runner:
+            state = eventually(lambda: handlers.RUNTIME, 30, "the operator to start")
+            yield state
+        assert runner.exit_code == 0, runner.output
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _exists(read: Callable[[], Any]) -> bool:
+    try:
+        read()
+    except kubernetes.client.ApiException as err:
+        if err.status == 404:
+            return False
+        raise
+    return True
+
+
+class Cluster:
+    """Test-side API helpers: create runs, read status, and play the kubelet."""
+
+    def __init__(self, api_client: kubernetes.client.ApiClient, namespace: str) -> None:
+        self.namespace = namespace
+        self.core = kubernetes.client.CoreV1Api(api_client)
+        self.batch = kubernetes.client.BatchV1Api(api_client)
+        self.custom = kubernetes.client.CustomObjectsApi(api_client)
+
+    # --- our objects ---
+
+    def create_model(self, name: str = "reviews", **spec: Any) -> dict[str, Any]:
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "TextClassifierModel",
+            "metadata": {"name": name},
+            "spec": {"concepts": ["neg", "pos"], **spec},
+        }
+        return cast(
+            "dict[str, Any]",
+            self.custom.create_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, "textclassifiermodels", body
+            ),
+        )
+
+    def create_run(self, name: str, *, model: str = "reviews", **spec: Any) -> dict[str, Any]:
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "TrainingRun",
+            "metadata": {"name": name},
+            "spec": {
+                "modelRef": {"name": model},
+                "template": TEMPLATE,
+                "dataset": {
+                    "train": {"uri": "configmap://imdb/train.csv"},
+                    "test": {"uri": "configmap://imdb/test.csv"},
+                },
+                "output": {"uri": "pvc://models/reviews"},
+                **spec,
+            },
+        }
+        return cast(
+            "dict[str, Any]",
+            self.custom.create_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, "trainingruns", body
+            ),
+        )
+
+    def run(self, name: str) -> dict[str, Any]:
+        return cast(
+            "dict[str, Any]",
+            self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, "trainingruns", name
+            ),
+        )
+
+    def model(self, name: str = "reviews") -> dict[str, Any]:
+        return cast(
+            "dict[str, Any]",
+            self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, "textclassifiermodels", name
+            ),
+        )
+
+    def status(self, name: str) -> dict[str, Any]:
+        return cast("dict[str, Any]", self.run(name).get("status") or {})
+
+    def wait_code(self, name: str, code: str, timeout: float = 60.0) -> dict[str, Any]:
+        return eventually(
+            lambda: (s := self.status(name)).get("code") == code and s,
+            timeout,
+            f"{name} to reach {code}",
+        )
+
+    def job(self, run: str) -> Any:
+        return eventually(lambda: self._read_job(run), 60, f"the Job of {run}")
+
+    def _read_job(self, run: str) -> Any:
+        try:
+            return self.batch.read_namespaced_job(builders.job_name(run), self.namespace)
+        except kubernetes.client.ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def pods(self, run: str) -> list[Any]:
+        found = self.core.list_namespaced_pod(
+            self.namespace, label_selector=f"{builders.RUN_LABEL}={run}"
+        ).items
+        return sorted(found, key=lambda p: p.metadata.creation_timestamp)
+
+    def pending_pod(self, run: str, seen: int = 0) -> Any:
+        """The Job controller's next Pod of ``run`` (the ``seen``-th, counting from 0)."""
+        return eventually(
+            lambda: (pods := self.pods(run)) and len(pods) > seen and pods[seen],
+            60,
+            f"pod #{seen} of {run}",
+        )
+
+    # --- the kubelet's part ---
+
+    def _now(self) -> str:
+        return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def start_pod(self, pod: Any) -> None:
+        self.core.patch_namespaced_pod_status(
+            pod.metadata.name,
+            self.namespace,
+            {
+                "status": {
+                    "phase": "Running",
+                    "startTime": self._now(),
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [
+                        {
+                            "name": builders.CONTAINER,
+                            "image": "textclf/trainer:test",
+                            "imageID": "",
+                            "ready": True,
+                            "restartCount": 0,
+                            "started": True,
+                            "state": {"running": {"startedAt": self._now()}},
+                        }
+                    ],
+                }
+            },
+        )
+
+    def finish_pod(
+        self,
+        pod: Any,
+        exit_code: int,
+        message: str = "",
+        *,
+        disrupted: bool = False,
+    ) -> None:
+        conditions = [{"type": "Ready", "status": "False"}]
+        if disrupted:
+            conditions.append(
+                {
+                    "type": "DisruptionTarget",
+                    "status": "True",
+                    "reason": "PreemptionByScheduler",
+                    "message": "preempted by a higher-priority Pod",
+                }
+            )
+        self.core.patch_namespaced_pod_status(
+            pod.metadata.name,
+            self.namespace,
+            {
+                "status": {
+                    "phase": "Succeeded" if exit_code == 0 else "Failed",
+                    "conditions": conditions,
+                    "containerStatuses": [
+                        {
+                            "name": builders.CONTAINER,
+                            "image": "textclf/trainer:test",
+                            "imageID": "",
+                            "ready": False,
+                            "restartCount": 0,
+                            "started": False,
+                            "state": {
+                                "terminated": {
+                                    "exitCode": exit_code,
+                                    "reason": "Completed" if exit_code == 0 else "Error",
+                                    "message": message,
+                                    "startedAt": self._now(),
+                                    "finishedAt": self._now(),
+                                }
+                            },
+                        }
+                    ],
+                }
+            },
+        )
+
+    def token(self, pod: Any, audience: str = channels.PROGRESS_AUDIENCE) -> str:
+        """A token bound to ``pod``, as the kubelet projects it (TokenRequest API)."""
+        request = {
+            "spec": {
+                "audiences": [audience],
+                "expirationSeconds": 600,
+                "boundObjectRef": {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "name": pod.metadata.name,
+                    "uid": pod.metadata.uid,
+                },
+            }
+        }
+        response = self.core.create_namespaced_service_account_token(
+            pod.spec.service_account_name or "default", self.namespace, cast("Any", request)
+        )
+        return str(response.status.token)
+
+    def events(self, name: str) -> list[tuple[str, str]]:
+        found = self.core.list_namespaced_event(
+            self.namespace, field_selector=f"involvedObject.name={name}"
+        ).items
+        return [(e.reason, e.message) for e in found]
+
+
+def result_message(**overrides: Any) -> str:
+    """A trainer's termination message: MODEL-TRAINED with test metrics and an artifact."""
+    result = {
+        "code": codes.StatusCode.TRAINED.value,
+        "message": "",
+        "metrics": {
+            "test": {
+                "examples": 71,
+                "accuracy": 0.87,
+                "macroF1": 0.86,
+                "macroPrecision": 0.88,
+                "macroRecall": 0.85,
+                "macroRocAuc": 0.93,
+                "perConcept": [
+                    {"concept": "neg", "precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 35},
+                    {"concept": "pos", "precision": 0.86, "recall": 0.9, "f1": 0.88, "support": 36},
+                ],
+            },
+            "train": {
+                "examples": 300,
+                "accuracy": 0.99,
+                "macroF1": 0.99,
+                "macroPrecision": 0.99,
+                "macroRecall": 0.99,
+            },
+        },
+        "artifact": {"uri": "pvc://models/reviews/v1", "digest": "sha256:" + "ab" * 32},
+        **overrides,
+    }
+    return json.dumps(result)

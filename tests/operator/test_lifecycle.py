@@ -1,0 +1,364 @@
+"""The operator against the real control plane: TrainingRun -> Job -> Pods -> status, every path.
+
+The test plays the kubelet (there is no node): it patches Pod status to running and to terminated with
+an exit code and a termination message; the real Job controller then completes or fails the Job, and
+the operator must follow. Namespaces enforce the "restricted" Pod Security profile, so a training Pod
+that broke it would never be created.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.operator.support import Cluster, eventually, result_message
+from textclf.api import channels, codes
+from textclf_operator import builders, handlers
+
+pytestmark = pytest.mark.cluster
+
+
+def _post_progress(state: handlers.Runtime, token: str | None, body: dict[str, Any]) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{state.progress_port}{channels.PROGRESS_PATH}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
+def _condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
+    return next(c for c in status["conditions"] if c["type"] == type_)
+
+
+def test_lifecycle_to_model_trained(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run("reviews-v1")
+    job = cluster.job("reviews-v1")
+    queued = cluster.wait_code("reviews-v1", codes.StatusCode.QUEUED)
+    assert queued["jobName"] == job.metadata.name
+    assert _condition(queued, "Queued")["status"] == "True"
+    assert job.metadata.owner_references[0].kind == "TrainingRun"
+
+    pod = cluster.pending_pod("reviews-v1")
+    cluster.start_pod(pod)
+    training = cluster.wait_code("reviews-v1", codes.StatusCode.TRAINING)
+    assert _condition(training, "Running")["status"] == "True"
+    assert training["startTime"]
+
+    token = cluster.token(pod)
+    report = {
+        "percent": 42,
+        "epoch": 1.5,
+        "step": 42,
+        "totalSteps": 100,
+        "loss": 0.31,
+        "etaSeconds": 60,
+    }
+    assert _post_progress(operator, token, report) == 202
+    progressed = eventually(
+        lambda: (s := cluster.status("reviews-v1")).get("progress", {}).get("percent") == 42 and s,
+        30,
+        "progress in status",
+    )
+    assert progressed["progress"]["loss"] == pytest.approx(0.31)
+    assert progressed["progress"]["totalSteps"] == 100
+
+    cluster.finish_pod(pod, 0, result_message())
+    trained = cluster.wait_code("reviews-v1", codes.StatusCode.TRAINED)
+    assert trained["metrics"]["test"]["accuracy"] == pytest.approx(0.87)
+    assert trained["metrics"]["test"]["perConcept"][1]["concept"] == "pos"
+    assert trained["metrics"]["train"]["macroF1"] == pytest.approx(0.99)
+    assert trained["artifact"]["uri"] == "pvc://models/reviews/v1"
+    assert trained["progress"]["percent"] == 100
+    assert trained["attempts"] == 1
+    assert trained["completionTime"]
+    assert _condition(trained, "Succeeded")["status"] == "True"
+    assert _condition(trained, "Running")["status"] == "False"
+    assert trained["description"].startswith("Model is trained")
+
+    model = eventually(
+        lambda: (m := cluster.model()).get("status", {}).get("latestVersion") and m,
+        30,
+        "the model's latest version",
+    )
+    assert model["status"]["latestVersion"]["run"] == "reviews-v1"
+    assert model["status"]["latestVersion"]["metrics"]["testAccuracy"] == pytest.approx(0.87)
+    ready = _condition(model["status"], "Ready")
+    assert (ready["status"], ready["reason"]) == ("True", "VersionAvailable")
+
+    reasons = [reason for reason, _ in cluster.events("reviews-v1")]
+    for reason in ("Queued", "Training", "Trained"):
+        assert reason in reasons
+
+
+def test_job_is_restricted_and_complete(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run(
+        "shape",
+        resources={"gpu": 1, "memory": "3Gi"},
+        nodeSelector={"gpu": "h100"},
+        tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+        activeDeadlineSeconds=3600,
+        ttlSecondsAfterFinished=600,
+        credentials="s3-creds",
+        params={"trainer_config": {"num_train_epochs": 2}},
+    )
+    job = cluster.job("shape")
+    pod = cluster.pending_pod("shape")  # admitted under the "restricted" Pod Security profile
+    spec = job.spec
+    assert spec.active_deadline_seconds == 3600
+    assert spec.ttl_seconds_after_finished == 600
+    rules = spec.pod_failure_policy.rules
+    assert rules[0].action == "FailJob"
+    assert rules[0].on_exit_codes.values == list(codes.USER_ERROR_EXIT_CODES)
+    assert rules[1].action == "Ignore"
+    container = pod.spec.containers[0]
+    assert container.resources.limits["nvidia.com/gpu"] == "1"
+    assert container.resources.requests["memory"] == "3Gi"
+    assert container.resources.requests["cpu"] == "1"  # the template's default
+    assert container.env_from[0].secret_ref.name == "s3-creds"
+    assert pod.spec.automount_service_account_token is False
+    assert pod.spec.node_selector == {"gpu": "h100"}
+    projected = next(v for v in pod.spec.volumes if v.name == "progress-token").projected
+    assert projected.sources[0].service_account_token.audience == channels.PROGRESS_AUDIENCE
+    mounts = {m.mount_path for m in container.volume_mounts}
+    assert f"{channels.CONFIGMAP_MOUNT_ROOT}/imdb" in mounts
+    assert f"{channels.PVC_MOUNT_ROOT}/models" in mounts
+    spec_doc = json.loads(pod.metadata.annotations[builders.RUN_SPEC_ANNOTATION])
+    # template defaults < model params < run params
+    assert spec_doc["spec"]["params"]["trainer_config"]["num_train_epochs"] == 2
+
+
+def test_user_error_fails_at_once(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run("nodata", backoffLimit=3)
+    pod = cluster.pending_pod("nodata")
+    cluster.start_pod(pod)
+    message = json.dumps(
+        {
+            "code": codes.StatusCode.FAILED.value,
+            "detailCode": codes.DetailCode.NO_DATA.value,
+            "message": "train.csv has no rows",
+        }
+    )
+    cluster.finish_pod(pod, codes.ExitCode.NO_DATA, message)
+    failed = cluster.wait_code("nodata", codes.StatusCode.FAILED)
+    assert failed["detailCode"] == codes.DetailCode.NO_DATA
+    assert "train.csv has no rows" in failed["description"]
+    assert _condition(failed, "Failed")["reason"] == "UserError"
+    assert failed["attempts"] == 1
+    assert len(cluster.pods("nodata")) == 1  # no retry of a user error
+
+
+def test_infrastructure_error_is_retried(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run("flaky", backoffLimit=2)
+    first = cluster.pending_pod("flaky")
+    cluster.start_pod(first)
+    cluster.finish_pod(first, codes.ExitCode.INFRASTRUCTURE, "S3 unreachable")
+    second = cluster.pending_pod("flaky", seen=1)
+    cluster.start_pod(second)
+    cluster.wait_code("flaky", codes.StatusCode.TRAINING)
+    cluster.finish_pod(second, 0, result_message())
+    trained = cluster.wait_code("flaky", codes.StatusCode.TRAINED)
+    assert trained["attempts"] == 2
+
+
+def test_retries_run_out(operator: handlers.Runtime, cluster: Cluster, template: str) -> None:
+    cluster.create_model()
+    cluster.create_run("doomed", backoffLimit=0)
+    pod = cluster.pending_pod("doomed")
+    cluster.start_pod(pod)
+    cluster.finish_pod(pod, 137, "")
+    failed = cluster.wait_code("doomed", codes.StatusCode.FAILED)
+    assert failed["detailCode"] == codes.DetailCode.BACKOFF_LIMIT_EXCEEDED
+    assert "137" in failed["description"]
+
+
+def test_deadline(operator: handlers.Runtime, cluster: Cluster, template: str) -> None:
+    cluster.create_model()
+    cluster.create_run("slow", activeDeadlineSeconds=2)
+    pod = cluster.pending_pod("slow")
+    cluster.start_pod(pod)
+    failed = cluster.wait_code("slow", codes.StatusCode.FAILED, timeout=90)
+    assert failed["detailCode"] == codes.DetailCode.TIMED_OUT
+    assert _condition(failed, "Failed")["reason"] == "DeadlineExceeded"
+
+
+def test_preemption_spends_no_retry(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run("preempted", backoffLimit=0)
+    first = cluster.pending_pod("preempted")
+    cluster.start_pod(first)
+    cluster.finish_pod(first, 137, "", disrupted=True)
+    second = cluster.pending_pod("preempted", seen=1)  # backoffLimit 0, yet a second Pod
+    cluster.start_pod(second)
+    cluster.finish_pod(second, 0, result_message())
+    trained = cluster.wait_code("preempted", codes.StatusCode.TRAINED)
+    assert trained["attempts"] == 1
+
+
+def test_progress_is_refused_from_strangers(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run("guarded")
+    pod = cluster.pending_pod("guarded")
+    cluster.start_pod(pod)
+    report = {"percent": 50}
+    assert _post_progress(operator, None, report) == 401
+    assert _post_progress(operator, "not-a-token", report) == 401
+    assert _post_progress(operator, cluster.token(pod, audience="other-audience"), report) == 401
+    stranger = cluster.core.create_namespaced_pod(
+        cluster.namespace,
+        {
+            "metadata": {"name": "stranger"},
+            "spec": {
+                "automountServiceAccountToken": False,
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "containers": [
+                    {
+                        "name": "c",
+                        "image": "busybox",
+                        "securityContext": {
+                            "allowPrivilegeEscalation": False,
+                            "capabilities": {"drop": ["ALL"]},
+                        },
+                    }
+                ],
+            },
+        },
+    )
+    assert _post_progress(operator, cluster.token(stranger), report) == 403
+    token = cluster.token(pod)
+    assert _post_progress(operator, token, {"percent": 500}) == 400
+    assert _post_progress(operator, token, report) == 202
+    assert _post_progress(operator, token, {"percent": 51}) == 429  # throttled
+    eventually(
+        lambda: cluster.status("guarded").get("progress", {}).get("percent") == 50,
+        30,
+        "the accepted report in status",
+    )
+
+
+def test_missing_template_or_bad_params_make_no_job(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run("typo", params={"trainer_config": {"num_train_epochs": -1}, "lr": 1})
+    failed = cluster.wait_code("typo", codes.StatusCode.FAILED)
+    assert failed["detailCode"] == codes.DetailCode.INVALID_PARAMS
+    assert "params.trainer_config.num_train_epochs" in failed["description"]
+    assert "'lr'" in failed["description"]
+    cluster.create_run("orphan", model="nobody")
+    orphan = cluster.wait_code("orphan", codes.StatusCode.FAILED)
+    assert "spec.modelRef.name" in orphan["description"]
+    assert cluster._read_job("typo") is None
+    assert cluster._read_job("orphan") is None
+    cluster.create_model("nobody")  # the model appears later (GitOps apply order): the run goes on
+    cluster.job("orphan")
+    cluster.wait_code("orphan", codes.StatusCode.QUEUED)
+
+
+def test_suspend_and_queue(operator: handlers.Runtime, cluster: Cluster, template: str) -> None:
+    cluster.create_model()
+    cluster.create_run("held", suspend=True)
+    held = cluster.wait_code("held", codes.StatusCode.QUEUED)
+    eventually(
+        lambda: _condition(cluster.status("held"), "Suspended")["status"] == "True",
+        30,
+        "Suspended=True",
+    )
+    assert cluster.job("held").spec.suspend is True
+    assert held["jobName"]
+    cluster.custom.patch_namespaced_custom_object(
+        "textclf.io",
+        "v1alpha1",
+        cluster.namespace,
+        "trainingruns",
+        "held",
+        {"spec": {"suspend": False}},
+    )
+    eventually(lambda: cluster._read_job("held").spec.suspend is False, 30, "the Job resumed")
+    cluster.pending_pod("held")
+
+    cluster.create_run("queued", queueName="team-a")
+    job = cluster.job("queued")
+    assert job.spec.suspend is True  # Kueue admits it by unsuspending
+    assert job.metadata.labels[builders.QUEUE_LABEL] == "team-a"
+
+
+def test_job_deleted_by_hand_is_not_recreated(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run("lost")
+    job = cluster.job("lost")
+    cluster.wait_code("lost", codes.StatusCode.QUEUED)
+    cluster.batch.delete_namespaced_job(
+        job.metadata.name, cluster.namespace, propagation_policy="Background"
+    )
+    failed = cluster.wait_code("lost", codes.StatusCode.FAILED)
+    assert failed["detailCode"] == codes.DetailCode.JOB_LOST
+    assert cluster._read_job("lost") is None
+
+
+def test_deleting_a_run_removes_its_job_and_pods(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model()
+    cluster.create_run("doomed-run")
+    cluster.pending_pod("doomed-run")
+    cluster.custom.delete_namespaced_custom_object(
+        "textclf.io", "v1alpha1", cluster.namespace, "trainingruns", "doomed-run"
+    )
+    eventually(lambda: cluster._read_job("doomed-run") is None, 60, "the Job garbage-collected")
+    eventually(lambda: not cluster.pods("doomed-run"), 60, "the Pods garbage-collected")
+
+
+def test_many_runs_at_once(operator: handlers.Runtime, cluster: Cluster, template: str) -> None:
+    cluster.create_model()
+    names = [f"many-{i}" for i in range(15)]
+    for name in names:
+        cluster.create_run(name)
+    for name in names:
+        cluster.wait_code(name, codes.StatusCode.QUEUED)
+    jobs = cluster.batch.list_namespaced_job(cluster.namespace).items
+    assert sorted(j.metadata.name for j in jobs) == sorted(builders.job_name(n) for n in names)
+
+
+def test_metrics_endpoint(operator: handlers.Runtime, cluster: Cluster, template: str) -> None:
+    cluster.create_model()
+    cluster.create_run("counted")
+    cluster.wait_code("counted", codes.StatusCode.QUEUED)
+    with urllib.request.urlopen(f"http://127.0.0.1:{operator.metrics_port}/metrics") as resp:
+        text = resp.read().decode()
+    assert 'textclf_trainingruns{code="MODEL-QUEUED-FOR-TRAINING"}' in text
+    assert "textclf_trainingrun_transitions_total" in text
+    assert "textclf_progress_requests_total" in text
+    assert "textclf_trainingrun_queue_wait_seconds_bucket" in text
