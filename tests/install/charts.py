@@ -88,8 +88,8 @@ def template(
 def documents(text: str) -> list[tuple[str, dict[str, Any]]]:
     """A multi-document YAML stream as (its text, the object) pairs, empty documents left out."""
     found = []
-    for chunk in text.split("\n---\n"):
-        chunk = chunk.removeprefix("---\n").strip("\n")
+    for raw in text.split("\n---\n"):
+        chunk = raw.removeprefix("---\n").strip("\n")
         obj = yaml.safe_load(chunk)
         if isinstance(obj, dict):
             found.append((chunk + "\n", obj))
@@ -128,7 +128,10 @@ def operator_rules(values: dict[str, Any] | None = None) -> tuple[list[dict[str,
     }
     rules: list[dict[str, Any]] = []
     for role in objs:
-        if role["kind"] == "ClusterRole" and ("ClusterRole", role["metadata"]["name"], None) in bound:
+        if (
+            role["kind"] == "ClusterRole"
+            and ("ClusterRole", role["metadata"]["name"], None) in bound
+        ):
             rules.extend(dict(rule) for rule in role["rules"])
         elif role["kind"] == "Role":
             where = role["metadata"]["namespace"]

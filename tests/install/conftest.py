@@ -8,9 +8,9 @@ import pathlib
 import subprocess
 from collections.abc import Iterator
 
-import controlplane
 import pytest
 
+import controlplane
 from tests.install import charts
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from yamllint import config, linter  # ct runs yamllint too
 
 from tests.install import charts
 
@@ -56,7 +57,8 @@ def test_chart_yaml_has_what_ct_requires() -> None:
     assert chart["apiVersion"] == "v2"
     assert chart["name"] == charts.CHART.name
     assert SEMVER.match(chart["version"]), chart["version"]
-    assert isinstance(chart["appVersion"], str) and chart["appVersion"]
+    assert isinstance(chart["appVersion"], str)
+    assert chart["appVersion"]
     assert chart["description"].strip()
     assert chart["type"] == "application"
     assert chart["maintainers"], "ct requires maintainers"
@@ -72,12 +74,11 @@ def test_helm_lint_strict(values: pathlib.Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "[WARNING]" not in done.stdout and "[ERROR]" not in done.stdout, done.stdout
+    assert "[WARNING]" not in done.stdout, done.stdout
+    assert "[ERROR]" not in done.stdout, done.stdout
 
 
 def test_yamllint() -> None:
-    from yamllint import config, linter  # the dev extra's yamllint (ct runs it too)
-
     conf = config.YamlLintConfig(YAMLLINT_CONFIG)
     files = [charts.CHART / "Chart.yaml", charts.CHART / "values.yaml", *CI_VALUES]
     problems = [

@@ -49,7 +49,8 @@ def _one(objs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 def _grants(rules: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
     grants: dict[tuple[str, str], set[str]] = {}
     for rule in rules:
-        assert "resourceNames" not in rule and "nonResourceURLs" not in rule
+        assert "resourceNames" not in rule
+        assert "nonResourceURLs" not in rule
         for group in rule["apiGroups"]:
             for resource in rule["resources"]:
                 grants.setdefault((group, resource), set()).update(rule["verbs"])
@@ -75,7 +76,9 @@ def test_chart_copy_of_crds_equals_crds_folder() -> None:
 
 
 def test_rendered_crds_carry_crds_folder_spec_verbatim() -> None:
-    rendered = {c["metadata"]["name"]: c for c in _by_kind(charts.render(), "CustomResourceDefinition")}
+    rendered = {
+        c["metadata"]["name"]: c for c in _by_kind(charts.render(), "CustomResourceDefinition")
+    }
     for path in CRDS.glob("*.yaml"):
         source = yaml.safe_load(path.read_text())
         crd = rendered.pop(source["metadata"]["name"])
@@ -101,7 +104,8 @@ def test_cluster_wide_mode_rbac_is_the_contract() -> None:
     rules, account = charts.operator_rules()
     assert account == "textclf-operator"
     assert _grants(rules) == {**NAMESPACED_CONTRACT, **CLUSTER_CONTRACT, **ALL_NAMESPACES_CONTRACT}
-    assert not _by_kind(objs, "Role") and not _by_kind(objs, "RoleBinding")
+    assert not _by_kind(objs, "Role")
+    assert not _by_kind(objs, "RoleBinding")
     binding = _one(objs, "ClusterRoleBinding")
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": account, "namespace": charts.NAMESPACE}
@@ -119,9 +123,13 @@ def test_namespaced_mode_rbac_is_the_contract_per_namespace() -> None:
     assert _grants(cluster) == CLUSTER_CONTRACT
     for ns in ("team-a", "team-b"):
         assert _grants([r for r in rules if r.get("namespace") == ns]) == NAMESPACED_CONTRACT
-    assert {r["metadata"]["namespace"] for r in _by_kind(objs, "RoleBinding")} == {"team-a", "team-b"}
+    assert {r["metadata"]["namespace"] for r in _by_kind(objs, "RoleBinding")} == {
+        "team-a",
+        "team-b",
+    }
     args = _container(objs)["args"]
-    assert "--namespace=team-a" in args and "--namespace=team-b" in args
+    assert "--namespace=team-a" in args
+    assert "--namespace=team-b" in args
     assert "--all-namespaces" not in args
 
 
@@ -145,7 +153,10 @@ def test_user_roles_aggregate_into_view_edit_admin() -> None:
         for kind in ("textclassifiermodels", "trainingruns", "trainingtemplates")
     }
     edit_grants = _grants(edit["rules"])
-    assert set(edit_grants) == {("textclf.io", "textclassifiermodels"), ("textclf.io", "trainingruns")}
+    assert set(edit_grants) == {
+        ("textclf.io", "textclassifiermodels"),
+        ("textclf.io", "trainingruns"),
+    }
     assert all({"create", "update", "delete"} <= verbs for verbs in edit_grants.values())
     off = charts.render({"rbac": {"aggregateUserRoles": False}})
     assert [r["metadata"]["name"] for r in _by_kind(off, "ClusterRole")] == ["textclf-operator"]
@@ -185,7 +196,8 @@ def test_operator_deployment() -> None:
     assert "TEXTCLF_TRAINER_SERVICE_ACCOUNT" not in {
         e["name"] for e in _container(charts.render())["env"]
     }
-    assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
+    assert container["resources"]["requests"]
+    assert container["resources"]["limits"]["memory"]
     assert container["image"] == "registry.example.com/textclf/textclf-operator:0.1.0"
 
 
@@ -199,14 +211,18 @@ def test_operator_pod_is_restricted() -> None:
     assert sc["allowPrivilegeEscalation"] is False
     assert sc["readOnlyRootFilesystem"] is True
     assert sc["capabilities"] == {"drop": ["ALL"]}
-    assert sc["runAsUser"] == 65532 and sc["runAsNonRoot"] is True
+    assert sc["runAsUser"] == 65532
+    assert sc["runAsNonRoot"] is True
     assert {"name": "tmp", "mountPath": "/tmp"} in _container(objs)["volumeMounts"]
-    assert pod["volumes"][0]["name"] == "tmp" and "emptyDir" in pod["volumes"][0]
+    assert pod["volumes"][0]["name"] == "tmp"
+    assert "emptyDir" in pod["volumes"][0]
 
 
 def test_image_digest_wins_over_tag() -> None:
     digest = "sha256:" + "a" * 64
-    objs = charts.render({"image": {"digest": digest}, "trainingTemplates": {"image": {"tag": "9"}}})
+    objs = charts.render(
+        {"image": {"digest": digest}, "trainingTemplates": {"image": {"tag": "9"}}}
+    )
     assert _container(objs)["image"] == f"registry.example.com/textclf/textclf-operator@{digest}"
     images = {t["spec"]["image"] for t in _by_kind(objs, "TrainingTemplate")}
     assert images == {"registry.example.com/textclf/textclf-trainer:9"}
@@ -231,7 +247,8 @@ def test_service_monitor_is_off_by_default_and_scrapes_metrics() -> None:
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["metadata"]["labels"]["release"] == "prom"
     (endpoint,) = monitor["spec"]["endpoints"]
-    assert endpoint["port"] == "metrics" and endpoint["path"] == "/metrics"
+    assert endpoint["port"] == "metrics"
+    assert endpoint["path"] == "/metrics"
 
 
 def test_network_policy() -> None:
@@ -301,7 +318,8 @@ def test_helm_test_pod_fetches_metrics() -> None:
     assert "http://textclf-operator.textclf-system.svc:9090/metrics" in script
     compile(script, "test-metrics", "exec")
     sc = pod["spec"]["containers"][0]["securityContext"]
-    assert sc["readOnlyRootFilesystem"] and sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["readOnlyRootFilesystem"]
+    assert sc["capabilities"] == {"drop": ["ALL"]}
     skipped = charts.render(extra=("--skip-tests",))
     assert not [o for o in skipped if o["kind"] == "Pod"]
 
