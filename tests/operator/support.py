@@ -154,7 +154,7 @@ class Cluster:
 
     def wait_code(self, name: str, code: str, timeout: float = 60.0) -> dict[str, Any]:
         return eventually(
-            lambda: (s := self.status(name)).get("code") == code and s,
+            lambda: cast("dict[str, Any]", (s := self.status(name)).get("code") == code and s),
             timeout,
             f"{name} to reach {code}",
         )
@@ -278,13 +278,14 @@ class Cluster:
         response = self.core.create_namespaced_service_account_token(
             pod.spec.service_account_name or "default", self.namespace, cast("Any", request)
         )
+        assert response.status is not None
         return str(response.status.token)
 
     def events(self, name: str) -> list[tuple[str, str]]:
         found = self.core.list_namespaced_event(
             self.namespace, field_selector=f"involvedObject.name={name}"
         ).items
-        return [(e.reason, e.message) for e in found]
+        return [(str(e.reason), str(e.message)) for e in found]
 
 
 def result_message(**overrides: Any) -> str:

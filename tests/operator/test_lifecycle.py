@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -233,26 +233,29 @@ def test_progress_is_refused_from_strangers(
     assert _post_progress(operator, cluster.token(pod, audience="other-audience"), report) == 401
     stranger = cluster.core.create_namespaced_pod(
         cluster.namespace,
-        {
-            "metadata": {"name": "stranger"},
-            "spec": {
-                "automountServiceAccountToken": False,
-                "securityContext": {
-                    "runAsNonRoot": True,
-                    "seccompProfile": {"type": "RuntimeDefault"},
+        cast(
+            "Any",
+            {
+                "metadata": {"name": "stranger"},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "busybox",
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                        }
+                    ],
                 },
-                "containers": [
-                    {
-                        "name": "c",
-                        "image": "busybox",
-                        "securityContext": {
-                            "allowPrivilegeEscalation": False,
-                            "capabilities": {"drop": ["ALL"]},
-                        },
-                    }
-                ],
             },
-        },
+        ),
     )
     assert _post_progress(operator, cluster.token(stranger), report) == 403
     token = cluster.token(pod)
@@ -349,7 +352,9 @@ def test_many_runs_at_once(operator: handlers.Runtime, cluster: Cluster, templat
     for name in names:
         cluster.wait_code(name, codes.StatusCode.QUEUED)
     jobs = cluster.batch.list_namespaced_job(cluster.namespace).items
-    assert sorted(j.metadata.name for j in jobs) == sorted(builders.job_name(n) for n in names)
+    assert sorted(str(j.metadata and j.metadata.name) for j in jobs) == sorted(
+        builders.job_name(n) for n in names
+    )
 
 
 def test_metrics_endpoint(operator: handlers.Runtime, cluster: Cluster, template: str) -> None:

@@ -1,0 +1,116 @@
+"""Pure status computation: the same observation gives the same status, transitions move only when
+a condition flips, and each Job outcome maps to its code."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from textclf.api import codes, trainingrun
+from textclf_operator import builders, runstatus
+
+T0 = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC)
+RUN = {"metadata": {"name": "r", "namespace": "n", "uid": "u", "generation": 1}}
+JOB = {"metadata": {"name": "r-train", "uid": "j"}, "spec": {}, "status": {}}
+
+
+def _pod(phase: str, **terminated: Any) -> dict[str, Any]:
+    state: dict[str, Any] = {"running": {"startedAt": "2026-11-25T12:00:05Z"}}
+    if terminated:
+        state = {"terminated": {"startedAt": "2026-11-25T12:00:05Z", **terminated}}
+    return {
+        "metadata": {"name": "p"},
+        "status": {
+            "phase": phase,
+            "containerStatuses": [{"name": builders.CONTAINER, "state": state}],
+        },
+    }
+
+
+def _job(*conditions: tuple[str, str]) -> dict[str, Any]:
+    return {
+        **JOB,
+        "status": {
+            "conditions": [{"type": t, "status": "True", "reason": r} for t, r in conditions]
+        },
+    }
+
+
+def _compute(
+    job: dict[str, Any] | None,
+    pods: list[dict[str, Any]],
+    previous: trainingrun.TrainingRunStatus | None = None,
+    now: datetime.datetime = T0,
+    **kwargs: Any,
+) -> trainingrun.TrainingRunStatus:
+    return runstatus.compute(
+        runstatus.Observed(
+            run=RUN,
+            previous=previous or trainingrun.TrainingRunStatus(),
+            job=job,
+            pods=pods,
+            invalid=kwargs.get("invalid"),
+            job_lost=kwargs.get("job_lost", False),
+            progress=None,
+            now=now,
+        )
+    )
+
+
+def test_running_pod_is_training_and_idempotent() -> None:
+    first = _compute(JOB, [_pod("Running")])
+    assert first.code == codes.StatusCode.TRAINING
+    assert first.start_time == datetime.datetime(2026, 11, 25, 12, 0, 5, tzinfo=datetime.UTC)
+    again = _compute(JOB, [_pod("Running")], previous=first, now=T0 + datetime.timedelta(minutes=5))
+    assert again == first  # nothing changed, nothing to write
+
+
+def test_transition_time_moves_only_on_flip() -> None:
+    queued = _compute(JOB, [])
+    training = _compute(JOB, [_pod("Running")], previous=queued, now=T0 + datetime.timedelta(1))
+    by_type = {c.type: c for c in training.conditions}
+    assert by_type["Running"].last_transition_time == T0 + datetime.timedelta(1)
+    assert by_type["Succeeded"].last_transition_time == T0  # was False, still False
+
+
+@pytest.mark.parametrize(
+    ("reason", "exit_code", "detail"),
+    [
+        ("PodFailurePolicy", 12, codes.DetailCode.INSUFFICIENT_DATA),
+        ("PodFailurePolicy", 13, codes.DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED),
+        ("BackoffLimitExceeded", 20, codes.DetailCode.BACKOFF_LIMIT_EXCEEDED),
+        ("DeadlineExceeded", 143, codes.DetailCode.TIMED_OUT),
+    ],
+)
+def test_failures_map_to_detail_codes(
+    reason: str, exit_code: int, detail: codes.DetailCode
+) -> None:
+    pod = _pod("Failed", exitCode=exit_code, finishedAt="2026-11-25T12:01:00Z")
+    status = _compute(_job(("Failed", reason)), [pod])
+    assert (status.code, status.detail_code) == (codes.StatusCode.FAILED, detail)
+    assert status.completion_time is not None
+
+
+def test_complete_without_result_says_so() -> None:
+    pod = _pod("Succeeded", exitCode=0, finishedAt="2026-11-25T12:01:00Z")
+    status = _compute(_job(("Complete", "")), [pod])
+    assert status.code == codes.StatusCode.TRAINED
+    assert status.metrics is None
+    assert "no result" in (status.description or "")
+
+
+def test_lost_job_fails_but_a_finished_run_keeps_its_status() -> None:
+    queued = _compute(JOB, [])
+    lost = _compute(None, [], previous=queued, job_lost=True)
+    assert lost.detail_code == codes.DetailCode.JOB_LOST
+    done = _compute(_job(("Complete", "")), [], previous=queued)
+    assert _compute(None, [], previous=done, job_lost=True) == done  # TTL cleaned the Job up
+
+
+def test_invalid_spec_makes_no_job() -> None:
+    status = _compute(None, [], invalid="spec.template: TrainingTemplate 'x' does not exist")
+    assert status.detail_code == codes.DetailCode.INVALID_PARAMS
+    assert status.job_name is None
+    assert "spec.template" in (status.description or "")
