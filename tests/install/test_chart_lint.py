@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from yamllint import config, linter  # ct runs yamllint too
+from yamllint import config, linter  # type: ignore[import-untyped]  # ct runs it too
 
 from tests.install import charts
 
@@ -104,7 +104,9 @@ def test_every_value_is_commented_starting_with_its_name() -> None:
     text = (charts.CHART / "values.yaml").read_text()
     lines = text.splitlines()
     undocumented = []
-    for dotted, key, line in _keys(yaml.compose(text)):
+    root = yaml.compose(text)
+    assert root is not None
+    for dotted, key, line in _keys(root):
         above = line - 1
         block: list[str] = []
         while above >= 0 and lines[above].strip().startswith("#"):
