@@ -158,8 +158,6 @@ def job(
     spec: trainingrun.TrainingRunSpec,
     template: trainingtemplate.TrainingTemplateSpec,
     merged_params: Mapping[str, Any],
-    concepts: list[str] | None,
-    multi_label: bool,
     settings: config.Config,
 ) -> dict[str, Any]:
     """The training Job of ``run`` (a TrainingRun object as the API server returned it)."""
@@ -176,14 +174,11 @@ def job(
         {"name": channels.PROGRESS_URL_ENV, "value": settings.progress_url},
         {"name": channels.PROGRESS_TOKEN_PATH_ENV, "value": f"{TOKEN_DIR}/token"},
         {"name": channels.TERMINATION_MESSAGE_ENV, "value": channels.TERMINATION_MESSAGE_PATH},
-        {"name": channels.MODEL_MULTI_LABEL_ENV, "value": "true" if multi_label else "false"},
         {"name": "HOME", "value": SCRATCH_DIR},
         {"name": "HF_HOME", "value": f"{SCRATCH_DIR}/huggingface"},
         {"name": "TMPDIR", "value": f"{SCRATCH_DIR}/tmp"},
         {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
     ]
-    if concepts:
-        env.append({"name": channels.MODEL_CONCEPTS_ENV, "value": json.dumps(concepts)})
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": template.image,

@@ -145,13 +145,16 @@ class Reconciler:
         found = params.problems(merged, template.params_schema)
         if found:
             return f"params break template {spec.template!r}: " + "; ".join(found), None
+        from_model: dict[str, Any] = {}
+        if model.concepts:
+            from_model["concepts"] = list(model.concepts)
+        if model.multi_label:
+            from_model["multi_label"] = True
         manifest = builders.job(
             run=run,
             spec=spec,
             template=template,
-            merged_params=merged,
-            concepts=list(model.concepts or []),
-            multi_label=model.multi_label,
+            merged_params=params.merge(merged, from_model),
             settings=self.settings,
         )
         return None, manifest

@@ -45,8 +45,6 @@ def _job() -> dict[str, Any]:
         spec=SPEC,
         template=TEMPLATE,
         merged_params=merged,
-        concepts=["neg", "pos"],
-        multi_label=False,
         settings=config.Config(),
     )
 
@@ -111,8 +109,6 @@ def test_resources_fall_back_to_the_template(
         spec=spec,
         template=TEMPLATE,
         merged_params={},
-        concepts=None,
-        multi_label=False,
         settings=config.Config(),
     )
     resources = job["spec"]["template"]["spec"]["containers"][0]["resources"]

@@ -143,6 +143,7 @@ def test_job_is_restricted_and_complete(
     spec_doc = json.loads(pod.metadata.annotations[builders.RUN_SPEC_ANNOTATION])
     # template defaults < model params < run params
     assert spec_doc["spec"]["params"]["trainer_config"]["num_train_epochs"] == 2
+    assert spec_doc["spec"]["params"]["concepts"] == ["neg", "pos"]  # filled from the model
 
 
 def test_user_error_fails_at_once(

@@ -29,10 +29,9 @@ MAX_TERMINATION_MESSAGE_BYTES = 4096
 """The kubelet truncates termination messages beyond 4 KiB; the trainer stays below it."""
 RUN_SPEC_ENV = "TEXTCLF_RUN_SPEC"
 """Path of the mounted TrainingRun spec file in the training container."""
-MODEL_CONCEPTS_ENV = "TEXTCLF_MODEL_CONCEPTS"
-"""JSON list of the model's concepts (``spec.concepts``), when the model names them."""
-MODEL_MULTI_LABEL_ENV = "TEXTCLF_MODEL_MULTI_LABEL"
-"""``true`` when the model is multi-label (``spec.multiLabel``)."""
+MODEL_PARAMS = ("concepts", "multi_label")
+"""Params the operator fills from the run's TextClassifierModel (``spec.concepts``,
+``spec.multiLabel``), after checking the user's params against the template's schema."""
 PVC_MOUNT_ROOT = "/mnt/textclf/pvc"
 """The operator mounts the claim of a ``pvc://CLAIM/PATH`` URI at ``PVC_MOUNT_ROOT/CLAIM``."""
 CONFIGMAP_MOUNT_ROOT = "/mnt/textclf/configmap"
