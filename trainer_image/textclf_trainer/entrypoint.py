@@ -13,10 +13,14 @@ Progress goes to ``TEXTCLF_PROGRESS_URL`` when set, else as JSON lines to stdout
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import pathlib
 import sys
+from collections.abc import Callable
+
+import transformers
 
 from textclf.api import channels, codes
 from textclf_trainer import catalogue, errors, progress, results, runner, specs
@@ -28,25 +32,44 @@ def failure(detail: codes.DetailCode, message: str) -> channels.Result:
     return channels.Result(code=codes.StatusCode.FAILED, detail_code=detail, message=message[:1500])
 
 
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    """How a run ended: the result for the termination message, the exit code, and the outcome
+    when it trained."""
+
+    result: channels.Result
+    exit_code: int
+    outcome: runner.Outcome | None = None
+
+
 def execute(
-    spec_path: pathlib.Path | None, reporter: progress.Reporter
-) -> tuple[channels.Result, int]:
-    """Run and classify the outcome: (result, exit code). Never raises for a failed run."""
+    load: Callable[[], specs.LoadedRun],
+    reporter: progress.Reporter,
+    work_dir: pathlib.Path | None = None,
+) -> Finished:
+    """Load and run, classifying every failure; never raises for a failed run."""
     try:
-        loaded = specs.load(spec_path) if spec_path is not None else specs.load_from_env()
-        outcome = runner.run(loaded, reporter=reporter)
-        return outcome.result, int(codes.ExitCode.OK)
+        outcome = runner.run(load(), reporter=reporter, work_dir=work_dir)
+        return Finished(outcome.result, int(codes.ExitCode.OK), outcome)
     except errors.TrainerError as exc:
         LOG.error("%s: %s", exc.detail, exc.message)
-        return failure(exc.detail, exc.message), exc.exit_code
+        return Finished(failure(exc.detail, exc.message), exc.exit_code)
     except (OSError, MemoryError) as exc:
         LOG.exception("infrastructure error")
-        return failure(codes.DetailCode.INTERNAL_ERROR, f"infrastructure error: {exc}"), int(
-            codes.ExitCode.INFRASTRUCTURE
+        message = f"infrastructure error: {type(exc).__name__}: {exc}"
+        return Finished(
+            failure(codes.DetailCode.INTERNAL_ERROR, message), int(codes.ExitCode.INFRASTRUCTURE)
         )
     except Exception as exc:
         LOG.exception("internal error")
-        return failure(codes.DetailCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"), 1
+        message = f"{type(exc).__name__}: {exc}"
+        return Finished(failure(codes.DetailCode.INTERNAL_ERROR, message), 1)
+
+
+def quiet_libraries() -> None:
+    """No per-file progress bars from transformers in logs (our own progress is reported)."""
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_warning()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,9 +89,15 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    result, exit_code = execute(args.spec, progress.from_environment(sys.stdout))
-    written = results.write(result)
-    print(json.dumps({"result": result.to_wire()}), flush=True)
+    quiet_libraries()
+    spec_path: pathlib.Path | None = args.spec
+
+    def load() -> specs.LoadedRun:
+        return specs.load(spec_path) if spec_path is not None else specs.load_from_env()
+
+    finished = execute(load, progress.from_environment(sys.stdout))
+    written = results.write(finished.result)
+    print(json.dumps({"result": finished.result.to_wire()}), flush=True)
     if written is not None:
-        LOG.info("result written to the termination message")
-    return exit_code
+        LOG.info("result written to the termination message %s", written)
+    return finished.exit_code

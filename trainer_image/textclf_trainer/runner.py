@@ -218,3 +218,35 @@ def run(
         concepts=list(data.concepts),
     )
     return Outcome(result=result, metrics=metrics, report=full, artifact_uri=uri)
+
+
+def evaluate_file(
+    model: predictor.Predictor,
+    uri: str,
+    *,
+    text_column: str = "input",
+    label_column: str = "concepts",
+    label_separator: str | None = None,
+    tolerance_percent: float = 5.0,
+    base_dir: pathlib.Path | None = None,
+) -> tuple[dict[str, Any], examples.DataReport]:
+    """Evaluate a trained model on a dataset file (``textclf evaluate --local``): the full report and
+    what happened to the file's rows. Labels outside the model's concepts count as invalid rows."""
+    table = tables.parse(uri, storage.read_bytes(uri, base_dir), text_column, label_column)
+    data, data_report = examples.clean(
+        table,
+        concepts=model.concepts,
+        multi_label=model.metadata.multi_label,
+        separator=label_separator,
+        tolerance_percent=tolerance_percent,
+    )
+    scores = model.scores(data.texts)
+    y_true = evaluation.targets(data.labels, model.concepts, model.metadata.multi_label)
+    full = evaluation.report(
+        y_true,
+        scores,
+        model.concepts,
+        multi_label=model.metadata.multi_label,
+        threshold=model.metadata.threshold,
+    )
+    return full, data_report

@@ -177,6 +177,8 @@ def fit(job: base.TrainJob, model: Any, tokenizer: Any) -> Any:
         compute_metrics=compute_metrics_for(job) if eval_features else None,
         callbacks=[ProgressCallback(job.tracker, job.log)],
     )
+    # With disable_tqdm the Trainer prints raw log dicts to stdout, which carries JSON lines here.
+    trainer.remove_callback(transformers.PrinterCallback)
     try:
         trainer.train()
     except torch.cuda.OutOfMemoryError as exc:

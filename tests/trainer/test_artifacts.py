@@ -1,0 +1,42 @@
+"""The artifact digest: stable over file order, sensitive to content."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from textclf_trainer import artifacts
+
+
+def make(folder: pathlib.Path, files: dict[str, bytes]) -> pathlib.Path:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return folder
+
+
+def test_digest_is_stable_and_checks_content(tmp_path: pathlib.Path) -> None:
+    files = {"config.json": b"{}", "sub/b.bin": b"\x00\x01", "a.txt": b"a"}
+    one = artifacts.seal(make(tmp_path / "one", files))
+    two = artifacts.seal(make(tmp_path / "two", dict(reversed(list(files.items())))))
+    assert one == two
+    assert one.startswith("sha256:")
+    assert artifacts.verify(tmp_path / "one") == one
+    assert (tmp_path / "one" / artifacts.SUMS).read_text().splitlines()[0].endswith("  a.txt")
+    (tmp_path / "two" / "a.txt").write_bytes(b"b")
+    with pytest.raises(ValueError, match="differ"):
+        artifacts.verify(tmp_path / "two")
+
+
+def test_metadata_round_trip(tmp_path: pathlib.Path) -> None:
+    metadata = artifacts.Metadata(
+        kind="embedding-logreg",
+        template="embedding-logreg",
+        concepts=("a", "b"),
+        multi_label=True,
+        max_length=64,
+    )
+    artifacts.write_metadata(tmp_path, metadata)
+    assert artifacts.read_metadata(tmp_path) == metadata
