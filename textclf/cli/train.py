@@ -1,0 +1,192 @@
+"""``textclf train``: train a TrainingRun. ``--local`` runs it in this process (the embedded backend)
+with a progress bar, and keeps status, log and artifact under ``runs/<name>/``.
+
+Relative ``file://`` URIs (``file://../data/train.csv``, no third slash) are resolved against the run
+file's folder; ``file:///abs/path`` is absolute. Without ``output.uri`` the artifact goes to
+``runs/<name>/artifact``. The exit code is the trainer's (0, 10-14 user errors, 20 infrastructure, 1).
+Cluster mode (applying the run to Kubernetes) is another command's job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import pathlib
+import sys
+from typing import Any
+
+from textclf.api import codes, trainingrun
+from textclf.api import conditions as conds
+from textclf.cli import localruns
+
+NAME = "train"
+HELP = "Train a model from a TrainingRun file (--local: on this machine)."
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-f", "--filename", required=True, type=pathlib.Path, help="run file")
+    parser.add_argument("--local", action="store_true", help="train in this process")
+    parser.add_argument("--runs-dir", help="runs folder (default ./runs or $TEXTCLF_RUNS_DIR)")
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "bar", "json"),
+        default="auto",
+        help="bar on a terminal, JSON lines otherwise (auto)",
+    )
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+def _with_default_output(document: Any, run_dir: pathlib.Path) -> Any:
+    """The run file's content, with output.uri defaulted into the run's folder."""
+    if not isinstance(document, dict):
+        return document
+    body = document["spec"] if isinstance(document.get("spec"), dict) else document
+    if not body.get("output"):
+        body["output"] = {"uri": (run_dir / localruns.ARTIFACT).resolve().as_uri()}
+    return document
+
+
+def _run_name(path: pathlib.Path) -> str:
+    """metadata.name of the run file, else the file's stem."""
+    import yaml  # noqa: PLC0415
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return path.stem
+    metadata = document.get("metadata") if isinstance(document, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return str(name) if name else path.stem
+
+
+def _status(
+    started: datetime.datetime, code: codes.StatusCode, **fields: Any
+) -> trainingrun.TrainingRunStatus:
+    now = _now()
+    conditions: list[conds.Condition] = []
+    if code == codes.StatusCode.TRAINED:
+        conditions = conds.set_condition(
+            conditions,
+            type=conds.SUCCEEDED,
+            status="True",
+            reason=conds.REASON_TRAINED,
+            message="trained",
+            now=now,
+        )
+    elif code == codes.StatusCode.FAILED:
+        conditions = conds.set_condition(
+            conditions,
+            type=conds.FAILED,
+            status="True",
+            reason=conds.REASON_USER_ERROR
+            if fields.get("detail_code") in codes.EXIT_CODE_FOR_DETAIL
+            else "InternalError",
+            message=fields.get("description") or "failed",
+            now=now,
+        )
+    else:
+        conditions = conds.set_condition(
+            conditions,
+            type=conds.RUNNING,
+            status="True",
+            reason=conds.REASON_POD_RUNNING,
+            message="training locally",
+            now=now,
+        )
+    done = code in (codes.StatusCode.TRAINED, codes.StatusCode.FAILED)
+    return trainingrun.TrainingRunStatus(
+        code=code,
+        conditions=conditions,
+        attempts=1,
+        start_time=started,
+        completion_time=now if done else None,
+        **fields,
+    )
+
+
+def _print_metrics(metrics: trainingrun.Metrics, out: Any) -> None:
+    rows = [(name, m) for name in ("train", "validation", "test") if (m := getattr(metrics, name))]
+    out.write(f"{'split':<11}{'examples':>9}{'accuracy':>10}{'macro F1':>10}{'ROC AUC':>9}\n")
+    for name, m in rows:
+        auc = f"{m.macro_roc_auc:.4f}" if m.macro_roc_auc is not None else "n/a"
+        out.write(f"{name:<11}{m.examples:>9}{m.accuracy:>10.4f}{m.macro_f1:>10.4f}{auc:>9}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.local:
+        sys.stderr.write("textclf train: only --local is available in this build\n")
+        return 2
+    from textclf_trainer import entrypoint, progress, specs  # noqa: PLC0415  (torch: lazily)
+
+    path: pathlib.Path = args.filename
+    if not path.is_file():
+        sys.stderr.write(f"textclf train: no such file: {path}\n")
+        return 2
+    name = _run_name(path)
+    run_dir = localruns.runs_dir(args.runs_dir) / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(run_dir / localruns.LOG, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    entrypoint.quiet_libraries()
+
+    bar = args.progress == "bar" or (args.progress == "auto" and sys.stdout.isatty())
+    screen: progress.Reporter = progress.Bar(sys.stdout) if bar else progress.JsonLines(sys.stdout)
+    started = _now()
+    last: list[Any] = []
+    events = (run_dir / localruns.PROGRESS).open("w", encoding="utf-8")
+
+    class Keep:
+        def report(self, event: Any) -> None:
+            last[:] = [event]
+            events.write(json.dumps(event.to_wire()) + "\n")
+            events.flush()
+
+    localruns.write_status(run_dir, _status(started, codes.StatusCode.TRAINING))
+
+    def load() -> specs.LoadedRun:
+        document = _with_default_output(specs.read_document(path), run_dir)
+        return specs.parse(document, default_name=name, base_dir=path.resolve().parent)
+
+    with events:
+        finished = entrypoint.execute(load, progress.Fanout([screen, Keep()]))
+    result = finished.result
+    latest = None
+    if last:
+        latest = trainingrun.Progress(**last[0].model_dump(exclude={"phase"}), updated_at=_now())
+    if finished.outcome is not None:
+        status = _status(
+            started,
+            codes.StatusCode.TRAINED,
+            description=f"{codes.describe(codes.StatusCode.TRAINED)}: {result.message}",
+            metrics=finished.outcome.metrics,
+            artifact=result.artifact,
+            progress=latest,
+        )
+    else:
+        detail = result.detail_code
+        status = _status(
+            started,
+            codes.StatusCode.FAILED,
+            detail_code=detail,
+            description=f"{codes.describe(detail or codes.StatusCode.FAILED)}: {result.message}",
+            progress=latest,
+        )
+    localruns.write_status(run_dir, status)
+    out = sys.stdout
+    out.write(f"\nrun {name}: {status.code}")
+    out.write(f" {status.detail_code}\n" if status.detail_code else "\n")
+    if status.description:
+        out.write(status.description + "\n")
+    if status.metrics is not None:
+        _print_metrics(status.metrics, out)
+    if status.artifact is not None:
+        out.write(f"artifact: {status.artifact.uri} ({status.artifact.digest})\n")
+    out.write(f"status: {run_dir / localruns.STATUS}\n")
+    out.flush()
+    return finished.exit_code
