@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup setup-python setup-controlplane crds lint test test-fast demo dev-cluster dev-cluster-down
+.PHONY: setup setup-python setup-controlplane crds manifests lint test test-fast demo dev-cluster dev-cluster-down
 
 setup: setup-python setup-controlplane
 
@@ -14,9 +14,15 @@ setup-controlplane:
 	bash hack/controlplane/build.sh >/dev/null
 	$(PYTHON) hack/controlplane/controlplane.py build >/dev/null
 
-# Regenerate crds/ from the typed models in textclf/api.
+# Regenerate crds/ from the typed models in textclf/api, the chart's copy, and deploy/.
 crds:
 	$(PYTHON) -m textclf.api.crdgen crds/
+	cp crds/*.yaml charts/textclf-operator/files/crds/
+	$(MAKE) manifests
+
+# Re-render the plain manifests in deploy/ from the chart.
+manifests:
+	$(PYTHON) -m tests.install.charts deploy
 
 lint:
 	$(PYTHON) -m ruff check .

@@ -1,0 +1,168 @@
+"""Operator benchmark: how fast a TrainingRun becomes a Job and gets its first status, at scale.
+
+Starts the real control plane and the real operator (in this process, as the tests do), creates N
+runs at once in a fresh namespace, and watches Jobs and TrainingRuns from the client side, so each
+latency is measured from the moment the client sent the create to the moment the watch saw the
+Job / the first status. Reports p50 and p99 per N, the operator process's RSS growth, and API
+requests per run sent by the operator's own client (kopf's watch streams excluded: one per kind).
+
+    python bench/operator_latency.py --runs 1 100 1000 --out bench/results/operator-latency.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from typing import Any, cast
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "hack" / "controlplane"), str(REPO)]
+
+import controlplane  # noqa: E402
+import kubernetes  # noqa: E402
+
+from tests.operator.support import TEMPLATE, Cluster, running_operator  # noqa: E402
+from textclf.api import GROUP, VERSION  # noqa: E402
+from textclf_operator import kube  # noqa: E402
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _watch(
+    api_client: kubernetes.client.ApiClient,
+    namespace: str,
+    kind: str,
+    seen: dict[str, float],
+    expected: int,
+    stop: threading.Event,
+) -> None:
+    watcher = kubernetes.watch.Watch()
+    if kind == "jobs":
+        stream = watcher.stream(
+            kubernetes.client.BatchV1Api(api_client).list_namespaced_job,
+            namespace,
+            timeout_seconds=600,
+        )
+    else:
+        stream = watcher.stream(
+            kubernetes.client.CustomObjectsApi(api_client).list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            namespace,
+            "trainingruns",
+            timeout_seconds=600,
+        )
+    for event in stream:
+        obj = event["object"]
+        if kind == "jobs":
+            name = obj.metadata.labels["textclf.io/run"]
+            seen.setdefault(name, time.monotonic())
+        elif (obj.get("status") or {}).get("code"):
+            seen.setdefault(obj["metadata"]["name"], time.monotonic())
+        if len(seen) >= expected or stop.is_set():
+            watcher.stop()
+            return
+
+
+def measure(
+    plane: controlplane.ControlPlane, api_client: kubernetes.client.ApiClient, runs: int
+) -> dict[str, Any]:
+    namespace = f"bench-{uuid.uuid4().hex[:6]}"
+    core = kubernetes.client.CoreV1Api(api_client)
+    core.create_namespace(cast("Any", {"metadata": {"name": namespace}}))
+    cluster = Cluster(api_client, namespace)
+    cluster.create_model()
+    jobs_seen: dict[str, float] = {}
+    status_seen: dict[str, float] = {}
+    stop = threading.Event()
+    watchers = [
+        threading.Thread(target=_watch, args=(api_client, namespace, k, d, runs, stop), daemon=True)
+        for k, d in (("jobs", jobs_seen), ("runs", status_seen))
+    ]
+    for w in watchers:
+        w.start()
+    time.sleep(1.0)  # let the watches open
+    requests_before = kube.REQUESTS["count"]
+    rss_before = _rss_mib()
+    sent: dict[str, float] = {}
+    for i in range(runs):
+        name = f"run-{i:04d}"
+        sent[name] = time.monotonic()
+        cluster.create_run(name)
+    deadline = time.monotonic() + 600
+    while (len(jobs_seen) < runs or len(status_seen) < runs) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stop.set()
+    time.sleep(2.0)  # let trailing writes (model status, events) land before counting
+    to_job = [jobs_seen[n] - sent[n] for n in sent if n in jobs_seen]
+    to_status = [status_seen[n] - sent[n] for n in sent if n in status_seen]
+    result = {
+        "runs": runs,
+        "jobs_seen": len(to_job),
+        "statuses_seen": len(to_status),
+        "to_job_p50_s": round(statistics.median(to_job), 3),
+        "to_job_p99_s": round(_percentile(to_job, 0.99), 3),
+        "to_status_p50_s": round(statistics.median(to_status), 3),
+        "to_status_p99_s": round(_percentile(to_status, 0.99), 3),
+        "operator_requests_per_run": round((kube.REQUESTS["count"] - requests_before) / runs, 2),
+        "process_rss_mib_before": round(rss_before, 1),
+        "process_rss_mib_after": round(_rss_mib(), 1),
+    }
+    core.delete_namespace(namespace)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, nargs="+", default=[1, 100])
+    parser.add_argument("--out", type=pathlib.Path)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, controlplane.running(pathlib.Path(tmp)) as plane:
+        plane.kubectl("apply", "--server-side", "-f", str(REPO / "crds"))
+        plane.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        api_client = kubernetes.config.new_client_from_config(config_file=str(plane.kubeconfig))  # type: ignore[no-untyped-call]
+        kubernetes.client.CustomObjectsApi(api_client).create_cluster_custom_object(
+            GROUP,
+            VERSION,
+            "trainingtemplates",
+            {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "TrainingTemplate",
+                "metadata": {"name": TEMPLATE},
+                "spec": {"image": "textclf/trainer:bench"},
+            },
+        )
+        with running_operator(plane):
+            for n in args.runs:
+                results.append(measure(plane, api_client, n))
+    for result in results:  # after the runner: it captures stdout while the operator runs
+        print(json.dumps(result))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
