@@ -98,3 +98,25 @@ def goemotions_embedding_logreg(
         params={"max_length": 64, "logreg": {"C": 2.0, "class_weight": "balanced"}},
         **runs.GOEMOTIONS,
     )
+
+
+@pytest.fixture(scope="session")
+def sst2_multi_label_hf(
+    tmp_path_factory: pytest.TempPathFactory, sst2: dict[str, pathlib.Path]
+) -> runs.Trained:
+    # The multi-label path of the Trainer templates (BCE, sigmoid) on data with a clear signal:
+    # SST-2 read through a label separator. On 2,000 GoEmotions rows a CPU-sized budget (~190
+    # steps) leaves a fine-tuned encoder at the label priors (see bench/RESULTS.md).
+    folder = tmp_path_factory.mktemp("sst2-ml")
+    data = {
+        "train": runs.write_subset(sst2["train"], folder / "train.csv", 800),
+        "test": sst2["test"],
+    }
+    return runs.train(
+        folder,
+        data,
+        "hf-advanced",
+        params={"max_length": 64, "trainer_config": {"num_train_epochs": 2, "learning_rate": 1e-4}},
+        labelSeparator="|",
+        **runs.SST2,
+    )

@@ -91,7 +91,8 @@ class Trained:
 
     @property
     def metrics_json(self) -> dict[str, Any]:
-        return json.loads((self.artifact / artifacts.METRICS).read_text())
+        content: dict[str, Any] = json.loads((self.artifact / artifacts.METRICS).read_text())
+        return content
 
 
 def train(

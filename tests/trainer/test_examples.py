@@ -18,15 +18,20 @@ def table(*rows: tuple[str | None, str | None], problem_at: int | None = None) -
     return tables.Table("t.csv", ("text", "label"), raw)
 
 
-def clean(t: tables.Table, **kwargs: object) -> tuple[examples.Examples, examples.DataReport]:
-    options: dict[str, object] = {
-        "concepts": None,
-        "multi_label": False,
-        "separator": None,
-        "tolerance_percent": 5.0,
-    }
-    options.update(kwargs)
-    return examples.clean(t, **options)  # type: ignore[arg-type]
+def clean(
+    t: tables.Table,
+    *,
+    concepts: list[str] | None = None,
+    multi_label: bool = False,
+    tolerance_percent: float = 5.0,
+) -> tuple[examples.Examples, examples.DataReport]:
+    return examples.clean(
+        t,
+        concepts=concepts,
+        multi_label=multi_label,
+        separator=None,
+        tolerance_percent=tolerance_percent,
+    )
 
 
 def test_invalid_rows_are_dropped_and_counted_within_tolerance() -> None:

@@ -11,8 +11,19 @@ CONCEPTS = ("a", "b", "c", "d")
 ROW = np.array([0.1, 0.4, 0.4, 0.05], dtype=np.float32)
 
 
-def names(**kwargs: object) -> list[str]:
-    return [c.name for c in predictor.select(CONCEPTS, ROW, **kwargs)]  # type: ignore[arg-type]
+def names(
+    select_concepts: list[str] | None = None,
+    min_value: float | None = None,
+    max_concepts: int | None = None,
+) -> list[str]:
+    chosen = predictor.select(
+        CONCEPTS,
+        ROW,
+        select_concepts=select_concepts,
+        min_value=min_value,
+        max_concepts=max_concepts,
+    )
+    return [c.name for c in chosen]
 
 
 def test_all_concepts_highest_first_ties_in_concept_order() -> None:

@@ -21,7 +21,7 @@ HELP = "Predict the concepts of texts with a trained model (--local: on this mac
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="run name or artifact folder/URI")
-    parser.add_argument("texts", nargs="*", help="texts to classify")
+    parser.add_argument("texts", nargs="*", help="texts to classify (after the options)")
     parser.add_argument("--local", action="store_true", help="predict in this process")
     parser.add_argument("--file", help="file with one text per line ('-' for stdin)")
     parser.add_argument("--runs-dir", help="runs folder (default ./runs or $TEXTCLF_RUNS_DIR)")

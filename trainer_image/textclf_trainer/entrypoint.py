@@ -19,6 +19,7 @@ import logging
 import pathlib
 import sys
 from collections.abc import Callable
+from typing import cast
 
 import transformers
 
@@ -68,8 +69,9 @@ def execute(
 
 def quiet_libraries() -> None:
     """No per-file progress bars from transformers in logs (our own progress is reported)."""
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_warning()
+    hf_logging = transformers.utils.logging
+    cast(Callable[[], None], hf_logging.disable_progress_bar)()  # untyped in transformers
+    cast(Callable[[], None], hf_logging.set_verbosity_warning)()
 
 
 def main(argv: list[str] | None = None) -> int:
