@@ -251,6 +251,37 @@ class ControlPlane:
     def pki(self) -> pathlib.Path:
         return self.workdir / "pki"
 
+    @property
+    def audit_log(self) -> pathlib.Path:
+        """JSON lines, one per request: who did what to which resource, and the response code."""
+        return self.workdir / "logs" / "audit.log"
+
+    def kubeconfig_for_token(self, token: str, path: pathlib.Path) -> pathlib.Path:
+        """A kubeconfig that authenticates with a bearer token (e.g. a ServiceAccount's)."""
+        path.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [
+                        {
+                            "name": "textclf-dev",
+                            "cluster": {
+                                "server": self.server,
+                                "certificate-authority": str(self.pki / "ca.crt"),
+                            },
+                        }
+                    ],
+                    "users": [{"name": "token", "user": {"token": token}}],
+                    "contexts": [
+                        {"name": "token", "context": {"cluster": "textclf-dev", "user": "token"}}
+                    ],
+                    "current-context": "token",
+                }
+            )
+        )
+        return path
+
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = (self.workdir / "logs" / f"{name}.log").open("ab")
         proc = subprocess.Popen(
@@ -299,6 +330,18 @@ class ControlPlane:
             ],
         )
         pki = self.pki
+        # Every request's metadata, so tests can check which permissions a component really uses.
+        policy = self.workdir / "audit-policy.json"
+        policy.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "audit.k8s.io/v1",
+                    "kind": "Policy",
+                    "omitStages": ["RequestReceived", "ResponseStarted"],
+                    "rules": [{"level": "Metadata"}],
+                }
+            )
+        )
         self._spawn(
             "kube-apiserver",
             [
@@ -318,6 +361,9 @@ class ControlPlane:
                 "--authorization-mode=RBAC",
                 "--allow-privileged=true",
                 "--enable-priority-and-fairness=false",
+                f"--audit-policy-file={policy}",
+                f"--audit-log-path={self.audit_log}",
+                "--audit-log-format=json",
                 "--v=0",
             ],
         )

@@ -24,18 +24,22 @@ REQUESTS = {"count": 0}
 
 
 def _api_client() -> kubernetes.client.ApiClient:
-    client = getattr(_local, "client", None)
-    if client is None:
-        if os.environ.get("KUBERNETES_SERVICE_HOST"):
+    """This thread's client for the current credentials (keyed by them: tests run several
+    operators in one process, as different users)."""
+    in_cluster = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+    key = "in-cluster" if in_cluster else os.environ.get("KUBECONFIG", "")
+    clients: dict[str, kubernetes.client.ApiClient] = getattr(_local, "clients", {})
+    _local.clients = clients
+    if key not in clients:
+        if in_cluster:
             kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
-            client = kubernetes.client.ApiClient()
+            clients[key] = kubernetes.client.ApiClient()
         else:
             # $KUBECONFIG read now, not when the kubernetes package was imported.
-            client = kubernetes.config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=os.environ.get("KUBECONFIG")
+            clients[key] = kubernetes.config.new_client_from_config(  # type: ignore[no-untyped-call]
+                config_file=key or None
             )
-        _local.client = client
-    return cast("kubernetes.client.ApiClient", client)
+    return clients[key]
 
 
 def _count() -> None:

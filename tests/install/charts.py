@@ -110,13 +110,15 @@ def render(
     return [obj for _, obj in documents(done.stdout)]
 
 
-def operator_rules(values: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], str]:
+def operator_rules(
+    values: dict[str, Any] | None = None, *, release: str = RELEASE
+) -> tuple[list[dict[str, Any]], str]:
     """Every RBAC rule the chart grants the operator for ``values``, and its ServiceAccount's name.
 
     Rules of the operator's ClusterRole and of its Roles (one per watched namespace), each as a dict
     with ``apiGroups``, ``resources``, ``verbs`` and, for a Role's rules, ``namespace``.
     """
-    objs = render(values)
+    objs = render(values, release=release)
     account = next(o for o in objs if o["kind"] == "Deployment")["spec"]["template"]["spec"][
         "serviceAccountName"
     ]

@@ -19,21 +19,19 @@ CRDS = charts.REPO / "crds"
 
 # The operator author's contract: (apiGroup, resource) -> verbs.
 NAMESPACED_CONTRACT = {
-    ("textclf.io", "trainingruns"): {"get", "list", "watch", "patch"},
-    ("textclf.io", "textclassifiermodels"): {"get", "list", "watch", "patch"},
-    ("textclf.io", "trainingruns/status"): {"get", "patch", "update"},
-    ("textclf.io", "textclassifiermodels/status"): {"get", "patch", "update"},
-    ("batch", "jobs"): {"get", "list", "watch", "create", "patch", "delete"},
-    ("", "pods"): {"get", "list", "watch"},
-    ("", "events"): {"create", "patch"},
-    ("events.k8s.io", "events"): {"create", "patch"},
+    ("textclf.io", "trainingruns"): {"list", "watch"},
+    ("textclf.io", "textclassifiermodels"): {"list", "watch"},
+    ("textclf.io", "trainingruns/status"): {"patch"},
+    ("textclf.io", "textclassifiermodels/status"): {"patch"},
+    ("batch", "jobs"): {"get", "list", "watch", "create", "patch"},
+    ("", "pods"): {"list", "watch"},
+    ("", "events"): {"create"},
 }
 CLUSTER_CONTRACT = {
-    ("textclf.io", "trainingtemplates"): {"get", "list", "watch"},
+    ("textclf.io", "trainingtemplates"): {"list", "watch"},
     ("authentication.k8s.io", "tokenreviews"): {"create"},
-    ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
+    ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
 }
-ALL_NAMESPACES_CONTRACT = {("", "namespaces"): {"get", "list", "watch"}}
 
 
 def _by_kind(objs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -103,7 +101,7 @@ def test_cluster_wide_mode_rbac_is_the_contract() -> None:
     objs = charts.render()
     rules, account = charts.operator_rules()
     assert account == "textclf-operator"
-    assert _grants(rules) == {**NAMESPACED_CONTRACT, **CLUSTER_CONTRACT, **ALL_NAMESPACES_CONTRACT}
+    assert _grants(rules) == {**NAMESPACED_CONTRACT, **CLUSTER_CONTRACT}
     assert not _by_kind(objs, "Role")
     assert not _by_kind(objs, "RoleBinding")
     binding = _one(objs, "ClusterRoleBinding")
@@ -137,7 +135,7 @@ def test_rbac_rules_say_who_needs_them() -> None:
     helpers = (charts.CHART / "templates" / "_helpers.tpl").read_text()
     lines = helpers.splitlines()
     rule_starts = [i for i, line in enumerate(lines) if line.startswith("- apiGroups:")]
-    assert len(rule_starts) == 9
+    assert len(rule_starts) == 8
     assert all(lines[i - 1].startswith("# ") for i in rule_starts)
 
 

@@ -8,6 +8,7 @@ import contextlib
 import datetime
 import json
 import os
+import pathlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
@@ -48,10 +49,13 @@ def eventually(check: Callable[[], T | None], timeout: float = 60.0, what: str =
 
 
 @contextlib.contextmanager
-def running_operator(plane: controlplane.ControlPlane) -> Iterator[handlers.Runtime]:
-    """The operator, as `kopf run --standalone -m textclf_operator --all-namespaces` runs it."""
+def running_operator(
+    plane: controlplane.ControlPlane, kubeconfig: pathlib.Path | None = None
+) -> Iterator[handlers.Runtime]:
+    """The operator, as `kopf run --standalone -m textclf_operator --all-namespaces` runs it,
+    as the control plane's admin or as whoever ``kubeconfig`` names."""
     env = {
-        "KUBECONFIG": str(plane.kubeconfig),
+        "KUBECONFIG": str(kubeconfig or plane.kubeconfig),
         "TEXTCLF_PROGRESS_PORT": "0",
         "TEXTCLF_METRICS_PORT": "0",
         "TEXTCLF_PROGRESS_URL": "http://127.0.0.1:1/v1alpha1/progress",

@@ -71,51 +71,45 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 The operator's rules on namespaced resources: a ClusterRole's rules in cluster-wide mode, each watched
-namespace's Role in namespaced mode. Keep in step with the operator (the RBAC test impersonates it).
+namespace's Role in namespaced mode. Keep in step with the operator: tests/operator/test_rbac.py
+runs it as this ServiceAccount and fails on a refused request or a rule it never uses.
 */}}
 {{- define "textclf-operator.namespacedRules" -}}
-# The reconciler watches models and runs; patch is kopf's finalizers and annotations bookkeeping.
+# The operator's watches (kopf) list and watch models and runs; it never writes their spec.
 - apiGroups: ["textclf.io"]
   resources: ["trainingruns", "textclassifiermodels"]
-  verbs: ["get", "list", "watch", "patch"]
-# The reconciler is the single writer of their status.
+  verbs: ["list", "watch"]
+# The reconciler is the single writer of their status (JSON Patch of the status subresource).
 - apiGroups: ["textclf.io"]
   resources: ["trainingruns/status", "textclassifiermodels/status"]
-  verbs: ["get", "patch", "update"]
-# The reconciler creates each run's training Job, patches spec.suspend, deletes it on cleanup.
+  verbs: ["patch"]
+# The reconciler creates each run's training Job and patches spec.suspend; it reads a Job back
+# before it declares a run's Job lost. Deletion is left to garbage collection (owner references).
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# The reconciler follows training Pods and reads their termination messages (the final result).
+  verbs: ["get", "list", "watch", "create", "patch"]
+# The operator's watches follow training Pods (phase, exit code, termination message).
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch"]
-# kopf and the reconciler post an Event at every transition (both Event APIs).
-- apiGroups: ["", "events.k8s.io"]
+  verbs: ["list", "watch"]
+# The reconciler posts an Event at every status transition.
+- apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}
 
 {{/* The operator's rules that only a ClusterRole can grant (cluster-scoped resources). */}}
 {{- define "textclf-operator.clusterRules" -}}
-# The reconciler reads the (cluster-scoped) TrainingTemplates that runs name.
+# The operator's watches list and watch the (cluster-scoped) TrainingTemplates that runs name.
 - apiGroups: ["textclf.io"]
   resources: ["trainingtemplates"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["list", "watch"]
 # The progress endpoint checks trainers' projected ServiceAccount tokens with a TokenReview.
 - apiGroups: ["authentication.k8s.io"]
   resources: ["tokenreviews"]
   verbs: ["create"]
-# kopf scans the CRDs of the resources it serves.
+# kopf lists and watches CRDs to learn which resources it serves.
 - apiGroups: ["apiextensions.k8s.io"]
   resources: ["customresourcedefinitions"]
-  verbs: ["get", "list", "watch"]
-{{- end }}
-
-{{/* Rules of the cluster-wide mode only. */}}
-{{- define "textclf-operator.allNamespacesRules" -}}
-# kopf watches namespaces to serve every one of them (--all-namespaces).
-- apiGroups: [""]
-  resources: ["namespaces"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["list", "watch"]
 {{- end }}

@@ -1,0 +1,153 @@
+"""The chart's RBAC is exactly what the operator needs: nothing missing, nothing unused.
+
+The chart's ServiceAccount, ClusterRole and binding are applied to the real API server; the operator
+then runs with a token of that ServiceAccount (the same credentials it has in a cluster) through the
+paths that use each permission: a full lifecycle with progress (TokenReview), a suspended run that is
+resumed (Job patch) and a Job deleted by hand (Job get). The API server's audit log then says what
+the operator did: no request may have been refused, and every granted (group, resource, verb) must
+have been used at least once.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any, cast
+
+import controlplane
+import kubernetes
+import pytest
+
+from tests.install import charts
+from tests.operator.support import TEMPLATE, Cluster, eventually, result_message, running_operator
+from textclf.api import GROUP, VERSION, codes
+from textclf_operator import builders
+
+pytestmark = pytest.mark.cluster
+
+RELEASE = "rbac-check"  # its own names and namespace: other tests apply the default release's
+NAMESPACE = "textclf-rbac"
+
+
+def _install_rbac(plane: controlplane.ControlPlane) -> str:
+    """Apply the chart's operator ServiceAccount and its RBAC; the account's username."""
+    objects = charts.render({}, release=RELEASE, namespace=NAMESPACE)
+    namespace = NAMESPACE
+    plane.kubectl("create", "namespace", namespace)
+    wanted = {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
+    docs = [o for o in objects if o["kind"] in wanted]
+    applied = plane.kubectl(
+        "apply",
+        "--server-side",
+        "-n",
+        namespace,
+        "-f",
+        "-",
+        stdin="\n---\n".join(json.dumps(d) for d in docs),
+    )
+    assert applied.returncode == 0, applied.stderr
+    _, account = charts.operator_rules({}, release=RELEASE)
+    return f"system:serviceaccount:{namespace}:{account}"
+
+
+def _token(api_client: kubernetes.client.ApiClient, username: str) -> str:
+    _, _, namespace, account = username.split(":")
+    core = kubernetes.client.CoreV1Api(api_client)
+    response = core.create_namespaced_service_account_token(
+        account, namespace, cast("Any", {"spec": {"expirationSeconds": 3600}})
+    )
+    assert response.status is not None
+    return str(response.status.token)
+
+
+def _audited(plane: controlplane.ControlPlane, username: str) -> list[dict[str, Any]]:
+    found = []
+    for line in plane.audit_log.read_text().splitlines():
+        entry = json.loads(line)
+        if (
+            entry.get("user", {}).get("username") == username
+            and entry.get("stage") == "ResponseComplete"
+        ):
+            found.append(entry)
+    return found
+
+
+def _granted(rules: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    return {
+        (group, resource, verb)
+        for rule in rules
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def _used(entries: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    used = set()
+    for entry in entries:
+        ref = entry.get("objectRef") or {}
+        if not ref.get("resource"):
+            continue  # discovery (/apis, /version): allowed to every authenticated user
+        resource = ref["resource"] + (f"/{ref['subresource']}" if ref.get("subresource") else "")
+        used.add((ref.get("apiGroup", ""), resource, entry["verb"]))
+    return used
+
+
+def test_operator_needs_every_rule_it_is_granted_and_no_other(
+    control_plane: controlplane.ControlPlane,
+    api_client: kubernetes.client.ApiClient,
+    restricted_namespace: str,
+    template: str,
+    tmp_path: pathlib.Path,
+) -> None:
+    username = _install_rbac(control_plane)
+    kubeconfig = control_plane.kubeconfig_for_token(
+        _token(api_client, username), tmp_path / "operator.kubeconfig"
+    )
+    cluster = Cluster(api_client, restricted_namespace)
+    cluster.create_model()
+    with running_operator(control_plane, kubeconfig) as state:
+        # a whole lifecycle, with progress
+        cluster.create_run("rbac-full")
+        pod = cluster.pending_pod("rbac-full")
+        cluster.start_pod(pod)
+        from tests.operator.test_lifecycle import _post_progress
+
+        assert _post_progress(state, cluster.token(pod), {"percent": 10}) == 202
+        cluster.finish_pod(pod, 0, result_message())
+        cluster.wait_code("rbac-full", codes.StatusCode.TRAINED)
+        # suspend and resume: the Job is patched
+        cluster.create_run("rbac-held", suspend=True)
+        cluster.job("rbac-held")
+        cluster.custom.patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            restricted_namespace,
+            "trainingruns",
+            "rbac-held",
+            {"spec": {"suspend": False}},
+        )
+        eventually(lambda: cluster._read_job("rbac-held").spec.suspend is False, 30, "resumed")
+        # a Job deleted by hand: the operator reads it back before it calls the run lost
+        cluster.create_run("rbac-lost")
+        job = cluster.job("rbac-lost")
+        cluster.wait_code("rbac-lost", codes.StatusCode.QUEUED)
+        cluster.batch.delete_namespaced_job(
+            job.metadata.name, restricted_namespace, propagation_policy="Background"
+        )
+        cluster.wait_code("rbac-lost", codes.StatusCode.FAILED)
+        eventually(
+            lambda: (cluster.model().get("status") or {}).get("latestVersion"), 30, "model status"
+        )
+    entries = _audited(control_plane, username)
+    refused = [
+        f"{e['verb']} {e.get('objectRef', {}).get('resource')}: {e.get('responseStatus', {}).get('code')}"
+        for e in entries
+        if e.get("responseStatus", {}).get("code") == 403
+    ]
+    assert not refused, f"the operator lacks permissions: {refused}"
+    rules, _ = charts.operator_rules({}, release=RELEASE)
+    unused = _granted(rules) - _used(entries)
+    assert not unused, f"granted but never used: {sorted(unused)}"
+    assert builders.RUN_LABEL  # the Pods above were found by the operator through this label
+    assert TEMPLATE
