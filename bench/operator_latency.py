@@ -26,9 +26,9 @@ from typing import Any, cast
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "hack" / "controlplane"), str(REPO)]
 
-import controlplane  # noqa: E402
 import kubernetes  # noqa: E402
 
+import controlplane  # noqa: E402
 from tests.operator.support import TEMPLATE, Cluster, running_operator  # noqa: E402
 from textclf.api import GROUP, VERSION  # noqa: E402
 from textclf_operator import kube  # noqa: E402
@@ -50,6 +50,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _watch(
     api_client: kubernetes.client.ApiClient,
+    *,
     namespace: str,
     kind: str,
     seen: dict[str, float],
@@ -96,7 +97,18 @@ def measure(
     status_seen: dict[str, float] = {}
     stop = threading.Event()
     watchers = [
-        threading.Thread(target=_watch, args=(api_client, namespace, k, d, runs, stop), daemon=True)
+        threading.Thread(
+            target=_watch,
+            kwargs={
+                "api_client": api_client,
+                "namespace": namespace,
+                "kind": k,
+                "seen": d,
+                "expected": runs,
+                "stop": stop,
+            },
+            daemon=True,
+        )
         for k, d in (("jobs", jobs_seen), ("runs", status_seen))
     ]
     for w in watchers:

@@ -12,9 +12,10 @@ import pathlib
 import uuid
 from collections.abc import Iterator
 
-import controlplane
 import kubernetes
 import pytest
+
+import controlplane
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 

@@ -14,10 +14,11 @@ import subprocess
 from collections.abc import Callable
 from typing import Any, cast
 
-import controlplane
 import kubernetes
 import pytest
 import yaml
+
+import controlplane
 
 pytestmark = pytest.mark.cluster
 

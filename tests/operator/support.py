@@ -10,6 +10,8 @@ import json
 import os
 import pathlib
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
@@ -322,3 +324,20 @@ def result_message(**overrides: Any) -> str:
         **overrides,
     }
     return json.dumps(result)
+
+
+def post_progress(state: handlers.Runtime, token: str | None, body: dict[str, Any]) -> int:
+    """POST a progress report to the running operator's endpoint; the HTTP status."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{state.progress_port}{channels.PROGRESS_PATH}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)

@@ -15,27 +15,11 @@ from typing import Any, cast
 
 import pytest
 
-from tests.operator.support import Cluster, eventually, result_message
+from tests.operator.support import Cluster, eventually, post_progress, result_message
 from textclf.api import channels, codes
 from textclf_operator import builders, handlers
 
 pytestmark = pytest.mark.cluster
-
-
-def _post_progress(state: handlers.Runtime, token: str | None, body: dict[str, Any]) -> int:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{state.progress_port}{channels.PROGRESS_PATH}",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
 
 
 def _condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -68,7 +52,7 @@ def test_lifecycle_to_model_trained(
         "loss": 0.31,
         "etaSeconds": 60,
     }
-    assert _post_progress(operator, token, report) == 202
+    assert post_progress(operator, token, report) == 202
     progressed = eventually(
         lambda: (s := cluster.status("reviews-v1")).get("progress", {}).get("percent") == 42 and s,
         30,
@@ -229,9 +213,9 @@ def test_progress_is_refused_from_strangers(
     pod = cluster.pending_pod("guarded")
     cluster.start_pod(pod)
     report = {"percent": 50}
-    assert _post_progress(operator, None, report) == 401
-    assert _post_progress(operator, "not-a-token", report) == 401
-    assert _post_progress(operator, cluster.token(pod, audience="other-audience"), report) == 401
+    assert post_progress(operator, None, report) == 401
+    assert post_progress(operator, "not-a-token", report) == 401
+    assert post_progress(operator, cluster.token(pod, audience="other-audience"), report) == 401
     stranger = cluster.core.create_namespaced_pod(
         cluster.namespace,
         cast(
@@ -258,11 +242,11 @@ def test_progress_is_refused_from_strangers(
             },
         ),
     )
-    assert _post_progress(operator, cluster.token(stranger), report) == 403
+    assert post_progress(operator, cluster.token(stranger), report) == 403
     token = cluster.token(pod)
-    assert _post_progress(operator, token, {"percent": 500}) == 400
-    assert _post_progress(operator, token, report) == 202
-    assert _post_progress(operator, token, {"percent": 51}) == 429  # throttled
+    assert post_progress(operator, token, {"percent": 500}) == 400
+    assert post_progress(operator, token, report) == 202
+    assert post_progress(operator, token, {"percent": 51}) == 429  # throttled
     eventually(
         lambda: cluster.status("guarded").get("progress", {}).get("percent") == 50,
         30,

@@ -14,12 +14,19 @@ import json
 import pathlib
 from typing import Any, cast
 
-import controlplane
 import kubernetes
 import pytest
 
+import controlplane
 from tests.install import charts
-from tests.operator.support import TEMPLATE, Cluster, eventually, result_message, running_operator
+from tests.operator.support import (
+    TEMPLATE,
+    Cluster,
+    eventually,
+    post_progress,
+    result_message,
+    running_operator,
+)
 from textclf.api import GROUP, VERSION, codes
 from textclf_operator import builders
 
@@ -111,9 +118,7 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
         cluster.create_run("rbac-full")
         pod = cluster.pending_pod("rbac-full")
         cluster.start_pod(pod)
-        from tests.operator.test_lifecycle import _post_progress
-
-        assert _post_progress(state, cluster.token(pod), {"percent": 10}) == 202
+        assert post_progress(state, cluster.token(pod), {"percent": 10}) == 202
         cluster.finish_pod(pod, 0, result_message())
         cluster.wait_code("rbac-full", codes.StatusCode.TRAINED)
         # suspend and resume: the Job is patched
