@@ -62,6 +62,13 @@ class HeadlineSplit(common.Model):
     per_concept: list[trainingrun.ConceptMetrics] | None = None  # dropped first when too long
 
 
+class Warning(common.Model):
+    """Something a person should look at in a trained run; becomes a condition of that type."""
+
+    type: Annotated[str, pydantic.Field(max_length=64)]  # one of conditions.WARNINGS
+    message: Annotated[str, pydantic.Field(max_length=400)]
+
+
 class Result(common.Model):
     """The trainer's final result, as JSON in the termination message."""
 
@@ -71,6 +78,10 @@ class Result(common.Model):
     metrics: dict[str, HeadlineSplit] = pydantic.Field(default_factory=dict)  # split -> numbers
     artifact: trainingrun.Artifact | None = None
     concepts: list[str] = pydantic.Field(default_factory=list)
+    baseline: dict[str, HeadlineSplit] = pydantic.Field(default_factory=dict)  # split -> numbers
+    data_report: trainingrun.DataReportSummary | None = None
+    warnings: list[Warning] = pydantic.Field(default_factory=list)
+    """Only the warnings that hold; a warning type absent here is checked and clear."""
 
     def to_termination_message(self) -> str:
         """JSON that fits the kubelet's 4 KiB limit: drops per-concept metrics, then the concept
@@ -78,7 +89,9 @@ class Result(common.Model):
         result = self
         text = json.dumps(result.to_wire(), separators=(",", ":"))
         if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES:
-            lean = {k: v.model_copy(update={"per_concept": None}) for k, v in result.metrics.items()}
+            lean = {
+                k: v.model_copy(update={"per_concept": None}) for k, v in result.metrics.items()
+            }
             result = result.model_copy(update={"metrics": lean})
             text = json.dumps(result.to_wire(), separators=(",", ":"))
         if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.concepts:

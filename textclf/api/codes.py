@@ -38,6 +38,9 @@ class DetailCode(enum.StrEnum):
     """More rows were invalid than ``dataset.invalidDataTolerancePercent`` allows."""
     DATA_UNREADABLE = "MODEL-TRAINING-DATA-UNREADABLE"
     """The dataset could not be read: missing file, unknown format, missing column."""
+    DATA_LEAKAGE = "MODEL-TRAINING-DATA-LEAKAGE"
+    """Evaluation rows occur in the training data beyond the allowed share, and the run's params
+    make that an error (``fail_on_leakage``)."""
     TIMED_OUT = "MODEL-TRAINING-TIMED-OUT"
     """The run passed ``activeDeadlineSeconds``."""
     BACKOFF_LIMIT_EXCEEDED = "MODEL-TRAINING-BACKOFF-LIMIT-EXCEEDED"
@@ -58,6 +61,7 @@ DESCRIPTIONS: dict[str, str] = {
     DetailCode.INVALID_PARAMS: "Invalid training parameters",
     DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED: "Too many invalid rows in the dataset",
     DetailCode.DATA_UNREADABLE: "The dataset could not be read",
+    DetailCode.DATA_LEAKAGE: "Evaluation data leaks from the training data",
     DetailCode.TIMED_OUT: "Training exceeded its deadline",
     DetailCode.BACKOFF_LIMIT_EXCEEDED: "Training failed after all retries",
     DetailCode.JOB_LOST: "The training Job was deleted",
@@ -79,6 +83,7 @@ class ExitCode(enum.IntEnum):
     INSUFFICIENT_DATA = 12
     INVALID_DATA_TOLERANCE_EXCEEDED = 13
     DATA_UNREADABLE = 14
+    DATA_LEAKAGE = 15
     INFRASTRUCTURE = 20
 
 
@@ -88,6 +93,7 @@ EXIT_CODE_FOR_DETAIL: dict[DetailCode, ExitCode] = {
     DetailCode.INSUFFICIENT_DATA: ExitCode.INSUFFICIENT_DATA,
     DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED: ExitCode.INVALID_DATA_TOLERANCE_EXCEEDED,
     DetailCode.DATA_UNREADABLE: ExitCode.DATA_UNREADABLE,
+    DetailCode.DATA_LEAKAGE: ExitCode.DATA_LEAKAGE,
 }
 """User errors and the exit code the trainer leaves with for each."""
 

@@ -28,6 +28,12 @@ SUSPENDED = "Suspended"
 """TrainingRun: ``spec.suspend`` or a queue holds the run's Job."""
 DATA_LEAKAGE = "DataLeakage"
 """TrainingRun: evaluation rows also occur in the training data (a warning, not a failure)."""
+BELOW_BASELINE = "BelowBaseline"
+"""TrainingRun: the model does not beat the TF-IDF + logistic regression baseline (a warning)."""
+SINGLE_CLASS = "SingleClassPredictions"
+"""TrainingRun: the model predicts one concept for nearly every text (a warning)."""
+WARNINGS = (DATA_LEAKAGE, BELOW_BASELINE, SINGLE_CLASS)
+"""Condition types that are True when something about a trained run deserves a person's look."""
 READY = "Ready"
 """TextClassifierModel: at least one trained version exists."""
 SERVING = "Serving"
@@ -62,6 +68,16 @@ REASON_IN_PROGRESS = "InProgress"
 """Succeeded/Failed are False while the run is still going."""
 REASON_NO_LEAKAGE = "NoLeakage"
 REASON_LEAKAGE_FOUND = "LeakageFound"
+REASON_BASELINE_BEATEN = "BaselineBeaten"
+REASON_BASELINE_NOT_BEATEN = "BaselineNotBeaten"
+REASON_SEVERAL_CLASSES = "SeveralClassesPredicted"
+REASON_ONE_CLASS = "OneClassPredicted"
+WARNING_REASONS: dict[str, tuple[str, str]] = {
+    DATA_LEAKAGE: (REASON_LEAKAGE_FOUND, REASON_NO_LEAKAGE),
+    BELOW_BASELINE: (REASON_BASELINE_NOT_BEATEN, REASON_BASELINE_BEATEN),
+    SINGLE_CLASS: (REASON_ONE_CLASS, REASON_SEVERAL_CLASSES),
+}
+"""Per warning condition: (reason when True, reason when False)."""
 REASON_VERSION_AVAILABLE = "VersionAvailable"
 """Ready: a trained version exists."""
 REASON_NO_TRAINED_VERSION = "NoTrainedVersion"

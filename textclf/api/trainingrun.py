@@ -255,6 +255,39 @@ class Progress(common.Model):
     updated_at: datetime.datetime = common.field(description="When this progress was reported.")
 
 
+class DataReportSummary(common.Model):
+    """The headline of the run's data report (the full report is ``data_report.json`` in the artifact)."""
+
+    train_rows: int = common.field(ge=0, description="Usable training rows.")
+    validation_rows: int | None = common.field(default=None, ge=0, description="Validation rows.")
+    test_rows: int | None = common.field(default=None, ge=0, description="Usable test rows.")
+    dropped_rows: int = common.field(default=0, ge=0, description="Invalid rows dropped, all files.")
+    duplicate_train_rows: int = common.field(
+        default=0, ge=0, description="Training rows whose normalised text occurs earlier in train."
+    )
+    leaked_test_rows: int | None = common.field(
+        default=None, ge=0, description="Test rows whose normalised text also occurs in train."
+    )
+    leaked_validation_rows: int | None = common.field(
+        default=None, ge=0, description="Validation rows whose normalised text also occurs in train."
+    )
+
+
+class Lift(common.Model):
+    """How far the trained model is above the baseline on one split, in percentage points."""
+
+    accuracy_points: float = common.field(description="Model accuracy minus baseline, x100.")
+    macro_f1_points: float = common.field(description="Model macro F1 minus baseline, x100.")
+
+
+class LiftPerSplit(common.Model):
+    """Lift over the baseline per evaluated split."""
+
+    train: Lift | None = common.field(default=None, description="On the training data.")
+    validation: Lift | None = common.field(default=None, description="On the validation split.")
+    test: Lift | None = common.field(default=None, description="On the test data.")
+
+
 class Artifact(common.Model):
     """The trained model."""
 
