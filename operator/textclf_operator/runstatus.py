@@ -15,7 +15,7 @@ from typing import Any
 
 import pydantic
 
-from textclf.api import channels, codes, trainingrun
+from textclf.api import channels, codes, results, trainingrun
 from textclf.api import conditions as conds
 from textclf_operator import builders
 
@@ -200,25 +200,6 @@ def _state(o: Observed) -> _State | None:
     return _State(codes.StatusCode.QUEUED, reason=conds.REASON_JOB_CREATED)
 
 
-def _metrics(result: channels.Result | None) -> trainingrun.Metrics | None:
-    if result is None or not result.metrics:
-        return None
-    splits: dict[str, trainingrun.SplitMetrics] = {}
-    for split, head in result.metrics.items():
-        if split not in ("train", "validation", "test"):
-            continue
-        splits[split] = trainingrun.SplitMetrics(
-            examples=head.examples,
-            accuracy=head.accuracy,
-            macro_precision=head.macro_precision,
-            macro_recall=head.macro_recall,
-            macro_f1=head.macro_f1,
-            macro_roc_auc=head.macro_roc_auc,
-            per_concept=(head.per_concept or [])[: trainingrun.MAX_PER_CONCEPT],
-        )
-    return trainingrun.Metrics(**splits)
-
-
 def _set_all(
     current: Sequence[conds.Condition],
     state: _State,
@@ -309,17 +290,23 @@ def compute(o: Observed) -> trainingrun.TrainingRunStatus:
     if state.message:
         description = f"{description}: {state.message}"
     result = state.result
+    conditions = _set_all(prev.conditions, state, o.now, generation)
+    if result is not None:
+        conditions = results.warning_conditions(conditions, result, o.now, generation)
     return trainingrun.TrainingRunStatus(
         observed_generation=generation,
         code=state.code,
         detail_code=state.detail,
         description=description[:4096],
-        conditions=_set_all(prev.conditions, state, o.now, generation),
+        conditions=conditions,
         job_name=(o.job or {}).get("metadata", {}).get("name") or prev.job_name,
         attempts=max(prev.attempts or 0, counted),
         start_time=start_time,
         completion_time=completion_time,
         progress=progress,
-        metrics=_metrics(result) or prev.metrics,
+        metrics=(results.metrics(result.metrics) if result else None) or prev.metrics,
+        baseline=(results.metrics(result.baseline) if result else None) or prev.baseline,
+        lift=(results.lift(result) if result else None) or prev.lift,
+        data_report=(result.data_report if result else None) or prev.data_report,
         artifact=result.artifact if result is not None and result.artifact else prev.artifact,
     )

@@ -321,6 +321,22 @@ def result_message(**overrides: Any) -> str:
             },
         },
         "artifact": {"uri": "pvc://models/reviews/v1", "digest": "sha256:" + "ab" * 32},
+        "baseline": {
+            "test": {
+                "examples": 71,
+                "accuracy": 0.8,
+                "macroF1": 0.79,
+                "macroPrecision": 0.8,
+                "macroRecall": 0.79,
+            }
+        },
+        "dataReport": {"trainRows": 300, "testRows": 71, "leakedTestRows": 71, "droppedRows": 2},
+        "warnings": [
+            {
+                "type": "DataLeakage",
+                "message": "71 of 71 test rows (100%) also occur in the training data",
+            }
+        ],
         **overrides,
     }
     return json.dumps(result)

@@ -73,6 +73,13 @@ def test_lifecycle_to_model_trained(
     assert _condition(trained, "Succeeded")["status"] == "True"
     assert _condition(trained, "Running")["status"] == "False"
     assert trained["description"].startswith("Model is trained")
+    assert trained["baseline"]["test"]["accuracy"] == pytest.approx(0.8)
+    assert trained["lift"]["test"] == {"accuracyPoints": 7.0, "macroF1Points": 7.0}
+    assert trained["dataReport"]["leakedTestRows"] == 71
+    leakage = _condition(trained, "DataLeakage")
+    assert (leakage["status"], leakage["reason"]) == ("True", "LeakageFound")
+    assert "71 of 71" in leakage["message"]
+    assert _condition(trained, "BelowBaseline")["status"] == "False"
 
     model = eventually(
         lambda: (m := cluster.model()).get("status", {}).get("latestVersion") and m,

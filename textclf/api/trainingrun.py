@@ -334,6 +334,16 @@ class TrainingRunStatus(common.Model):
     metrics: Metrics | None = common.field(
         default=None, description="Evaluation metrics per split."
     )
+    baseline: Metrics | None = common.field(
+        default=None,
+        description="TF-IDF + logistic regression trained on the same data, on the same splits.",
+    )
+    lift: LiftPerSplit | None = common.field(
+        default=None, description="The model's lift over the baseline, per split."
+    )
+    data_report: DataReportSummary | None = common.field(
+        default=None, description="Rows, drops, duplicates and train/test leakage."
+    )
     artifact: Artifact | None = common.field(default=None, description="The trained model.")
 
 

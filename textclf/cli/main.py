@@ -18,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "textclf.cli.train",
     "textclf.cli.predict",
     "textclf.cli.evaluate",
+    "textclf.cli.status",
 )
 """Command modules, in the order ``textclf --help`` lists them."""
 
