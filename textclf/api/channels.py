@@ -84,15 +84,20 @@ class Result(common.Model):
     """Only the warnings that hold; a warning type absent here is checked and clear."""
 
     def to_termination_message(self) -> str:
-        """JSON that fits the kubelet's 4 KiB limit: drops per-concept metrics, then the concept
-        list, then shortens the message."""
+        """JSON that fits the kubelet's 4 KiB limit: drops per-concept metrics (the model's and the
+        baseline's), then the concept list, then shortens the message."""
         result = self
         text = json.dumps(result.to_wire(), separators=(",", ":"))
         if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES:
-            lean = {
-                k: v.model_copy(update={"per_concept": None}) for k, v in result.metrics.items()
-            }
-            result = result.model_copy(update={"metrics": lean})
+            result = result.model_copy(
+                update={
+                    field: {
+                        k: v.model_copy(update={"per_concept": None})
+                        for k, v in getattr(result, field).items()
+                    }
+                    for field in ("metrics", "baseline")
+                }
+            )
             text = json.dumps(result.to_wire(), separators=(",", ":"))
         if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.concepts:
             result = result.model_copy(update={"concepts": []})
