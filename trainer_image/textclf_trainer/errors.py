@@ -57,3 +57,7 @@ def data_unreadable(message: str) -> UserError:
 
 def tolerance_exceeded(message: str) -> UserError:
     return UserError(codes.DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED, message)
+
+
+def data_leakage(message: str) -> UserError:
+    return UserError(codes.DetailCode.DATA_LEAKAGE, message)

@@ -6,6 +6,7 @@ accuracy, macro/weighted precision/recall/F1 over all concepts, one-vs-rest ROC 
 confusion matrix. Multi-label: a concept is predicted when its score >= the threshold (0.5); accuracy
 is the exact-match ratio; micro averages are reported too. ``macro_roc_auc`` is set only when every
 concept has positives and negatives in the split. Curves are downsampled to ``MAX_CURVE_POINTS``.
+``top_prediction`` (the most frequent prediction and its share) is what the single-class warning reads.
 """
 
 from __future__ import annotations
@@ -47,6 +48,26 @@ def predictions(
         else np.asarray(scores.argmax(axis=1), dtype=np.int64)
     )
     return chosen
+
+
+def top_prediction(
+    y_pred: npt.NDArray[np.int64], concepts: Sequence[str], multi_label: bool
+) -> dict[str, Any]:
+    """The most frequent prediction of a split and its share: a concept (single-label) or a set of
+    concepts (multi-label; the empty set when no concept passes the threshold). On a tie either
+    one is named; the share is the same."""
+    if len(y_pred) == 0:
+        return {"concepts": [], "count": 0, "share": 0.0}
+    if multi_label:
+        rows, counts = np.unique(y_pred.reshape(len(y_pred), -1), axis=0, return_counts=True)
+        best = int(np.argmax(counts))
+        chosen = [concepts[int(i)] for i in np.flatnonzero(rows[best])]
+        count = int(counts[best])
+    else:
+        per_concept = np.bincount(y_pred, minlength=len(concepts))
+        best = int(np.argmax(per_concept))
+        chosen, count = [concepts[best]], int(per_concept[best])
+    return {"concepts": chosen, "count": count, "share": _round(count / len(y_pred))}
 
 
 def _round(value: float | None) -> float | None:
@@ -130,6 +151,7 @@ def report(
         _round(float(np.mean(defined))) if defined and len(defined) == len(aucs) else None
     )
     result["per_concept"] = per_concept
+    result["top_prediction"] = top_prediction(y_pred, concepts, multi_label)
     if not multi_label:
         result["confusion_matrix"] = {
             "labels": list(concepts),  # rows: true concept, columns: predicted concept

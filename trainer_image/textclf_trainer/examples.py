@@ -38,17 +38,26 @@ UNKNOWN_LABEL = "unknown label"
 
 @dataclasses.dataclass(frozen=True)
 class Examples:
-    """Texts with their labels (a tuple of concept names per text; one for single-label)."""
+    """Texts with their labels (a tuple of concept names per text; one for single-label) and the
+    number of the file row each came from (1-based, header not counted; 1..n when not given)."""
 
     texts: tuple[str, ...]
     labels: tuple[tuple[str, ...], ...]
+    rows: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.texts)
 
+    @property
+    def row_numbers(self) -> tuple[int, ...]:
+        return self.rows or tuple(range(1, len(self.texts) + 1))
+
     def subset(self, indices: Sequence[int]) -> Examples:
+        numbers = self.row_numbers
         return Examples(
-            tuple(self.texts[i] for i in indices), tuple(self.labels[i] for i in indices)
+            tuple(self.texts[i] for i in indices),
+            tuple(self.labels[i] for i in indices),
+            tuple(numbers[i] for i in indices),
         )
 
 
@@ -62,6 +71,8 @@ class DataReport:
     dropped: dict[str, int]  # reason -> count
     first_dropped: tuple[int, ...]  # row numbers, 1-based, header not counted
     label_counts: dict[str, int]
+    dropped_rows: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    """Every dropped row's number, by reason (the data report lists them all)."""
 
     @property
     def invalid(self) -> int:
@@ -74,6 +85,7 @@ class DataReport:
             "valid": self.valid,
             "dropped": dict(self.dropped),
             "firstDroppedRows": list(self.first_dropped),
+            "droppedRows": {why: list(rows) for why, rows in self.dropped_rows.items()},
             "labelCounts": dict(self.label_counts),
         }
 
@@ -115,18 +127,22 @@ def clean(
     known = frozenset(concepts) if concepts else None
     texts: list[str] = []
     labels: list[tuple[str, ...]] = []
+    numbers: list[int] = []
     dropped: collections.Counter[str] = collections.Counter()
+    dropped_rows: dict[str, list[int]] = collections.defaultdict(list)
     first: list[int] = []
     for row in table.rows:
         names = split_labels(row.label, separator) if row.label is not None else ()
         problem = _row_problem(row, names, known, multi_label)
         if problem is not None:
             dropped[problem] += 1
+            dropped_rows[problem].append(row.number)
             if len(first) < MAX_ROW_NUMBERS:
                 first.append(row.number)
             continue
         texts.append(row.text or "")
         labels.append(names)
+        numbers.append(row.number)
     counts = collections.Counter(name for names in labels for name in names)
     report = DataReport(
         source=table.source,
@@ -135,6 +151,7 @@ def clean(
         dropped=dict(dropped),
         first_dropped=tuple(first),
         label_counts=dict(sorted(counts.items())),
+        dropped_rows={why: tuple(rows) for why, rows in sorted(dropped_rows.items())},
     )
     if not table.rows:
         raise errors.no_data(f"{table.source}: the file has no data rows")
@@ -142,7 +159,7 @@ def clean(
         raise errors.tolerance_exceeded(describe_dropped(report, tolerance_percent))
     if not texts:
         raise errors.no_data(f"{table.source}: no usable rows; {describe_dropped(report, None)}")
-    return Examples(tuple(texts), tuple(labels)), report
+    return Examples(tuple(texts), tuple(labels), tuple(numbers)), report
 
 
 def describe_dropped(report: DataReport, tolerance_percent: float | None) -> str:
@@ -211,9 +228,3 @@ def split_validation(
         list(range(len(train))), test_size=n_validation, random_state=seed, stratify=stratify
     )
     return train.subset(sorted(train_idx)), train.subset(sorted(val_idx))
-
-
-def overlap(train: Examples, other: Examples) -> int:
-    """How many texts of ``other`` also occur in ``train`` (data leakage into evaluation)."""
-    seen = set(train.texts)
-    return sum(1 for text in other.texts if text in seen)
