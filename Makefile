@@ -42,8 +42,11 @@ test-fast: lint
 # The embedded default: train, evaluate and predict locally on the bundled IMDB example.
 demo: setup-python
 	HF_HUB_OFFLINE=1 textclf train --local -f examples/local/imdb-embedding-logreg.yaml
+	HF_HUB_OFFLINE=1 textclf evaluate --local imdb-embedding-logreg \
+	  --dataset examples/data/clarifai_imdb/test.csv
 	HF_HUB_OFFLINE=1 textclf predict --local imdb-embedding-logreg \
 	  "A moving story with wonderful acting." "Dull, predictable and far too long."
+	textclf status --local imdb-embedding-logreg
 
 dev-cluster: setup
 	$(PYTHON) hack/controlplane/controlplane.py up --dir .dev-cluster --crds crds
