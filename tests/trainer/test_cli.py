@@ -1,5 +1,8 @@
 """The local backend end to end, as a user runs it: ``textclf train --local`` on the bundled example,
-then ``predict`` and ``evaluate`` against the run, all as subprocesses of the installed command."""
+then ``predict`` and ``evaluate`` against the run, all as subprocesses of the installed command.
+
+The example is copied with its data into a scratch folder first: its ``output.uri`` points at
+``runs/`` beside ``examples/``, which must not be the checkout's own."""
 
 from __future__ import annotations
 
@@ -11,13 +14,13 @@ import subprocess
 
 import pytest
 
-from textclf.api import codes, trainingrun
+from textclf.api import codes, conditions, trainingrun
 
 from . import runs
 
 pytestmark = pytest.mark.training
 
-EXAMPLE = runs.REPO / "examples" / "local" / "imdb-embedding-logreg.yaml"
+EXAMPLE = pathlib.Path("examples") / "local" / "imdb-embedding-logreg.yaml"
 TEST_CSV = runs.REPO / "examples" / "data" / "clarifai_imdb" / "test.csv"
 
 
@@ -33,6 +36,8 @@ def textclf(*args: str, cwd: pathlib.Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, str]:
     cwd = tmp_path_factory.mktemp("cli")
+    for folder in ("local", "data"):
+        shutil.copytree(runs.REPO / "examples" / folder, cwd / "examples" / folder)
     done = textclf("train", "--local", "-f", str(EXAMPLE), cwd=cwd)
     assert done.returncode == 0, done.stderr + done.stdout
     return cwd, done.stdout
@@ -57,8 +62,32 @@ def test_train_writes_status_artifact_and_logs(trained_run: tuple[pathlib.Path, 
     assert (run_dir / "artifact" / "textclf.json").exists()
     assert status.progress is not None
     assert status.progress.percent == 100
-    assert [c.type for c in status.conditions] == ["Succeeded"]
-    assert "also occur in the training data" in (status.description or "")  # the example's leak
+    # The example's test file is a copy of part of its train file: the report and a warning say so.
+    assert [c.type for c in status.conditions] == ["Succeeded", *conditions.WARNINGS]
+    leak = conditions.find(status.conditions, conditions.DATA_LEAKAGE)
+    assert leak is not None
+    assert leak.status == "True"
+    assert leak.reason == conditions.REASON_LEAKAGE_FOUND
+    assert leak.message.startswith("71 of 71 test rows (100%) also occur in the training data")
+    assert status.data_report is not None
+    assert (status.data_report.leaked_test_rows, status.data_report.test_rows) == (71, 71)
+    assert (status.data_report.train_rows, status.data_report.validation_rows) == (160, 40)
+    assert status.data_report.leaked_validation_rows == 0
+    assert "DataLeakage" in (status.description or "")
+    # The baseline and the lift beside the model's numbers, per split.
+    assert status.baseline is not None
+    assert status.baseline.test is not None
+    assert status.baseline.test.examples == 71
+    assert status.lift is not None
+    assert status.lift.test is not None
+    expected = round(100 * (status.metrics.test.macro_f1 - status.baseline.test.macro_f1), 2)
+    assert status.lift.test.macro_f1_points == expected
+    below = conditions.find(status.conditions, conditions.BELOW_BASELINE)
+    assert below is not None
+    assert (below.status == "True") == (expected <= 0)
+    report = json.loads((run_dir / "artifact" / "data_report.json").read_text())
+    assert report["leakage"]["test"]["rowNumbers"] == list(range(1, 72))
+    assert report["leakage"]["test"]["sameLabel"] == 71
     assert (run_dir / "train.log").read_text().strip()
     events = [json.loads(line) for line in (run_dir / "progress.jsonl").read_text().splitlines()]
     assert events[-1]["percent"] == 100

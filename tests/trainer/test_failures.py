@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from textclf.api import channels, codes
-from textclf_trainer import entrypoint, progress, specs
+from textclf_trainer import entrypoint, errors, progress, specs
 
 from . import runs
 
@@ -215,3 +215,54 @@ def test_invalid_spec_names_the_field(tmp_path: pathlib.Path) -> None:
         lambda: specs.parse(document, default_name="x", base_dir=tmp_path), progress.Log()
     )
     assert_failed(finished, codes.DetailCode.INVALID_PARAMS, "spec.dataset.validationSplit")
+
+
+def test_leakage_fails_before_training_when_asked(tmp_path: pathlib.Path) -> None:
+    # The Clarifai IMDB example: all 71 test rows are copies of training rows.
+    data = runs.REPO / "examples" / "data" / "clarifai_imdb"
+    events = progress.Log()
+    document = runs.run_document(
+        template="hf-advanced",
+        train=data / "train.csv",
+        test=data / "test.csv",
+        output=tmp_path / "out",
+        params={"fail_on_leakage": True},
+        validationSplit=0.2,
+    )
+    finished = entrypoint.execute(
+        lambda: specs.parse(document, default_name="leaky", base_dir=tmp_path), events
+    )
+    assert_failed(
+        finished,
+        codes.DetailCode.DATA_LEAKAGE,
+        "71 of 71 test rows (100%) also occur in the training data",
+        "first test rows: 1, 2, 3, 4, 5, ... (66 more)",
+        "leakage_threshold_percent 1%",
+    )
+    assert finished.exit_code == 15
+    assert [e.get("phase") for e in events.records] == ["load", "inspect"]  # no model loaded
+    assert not (tmp_path / "out").exists()
+
+
+def test_leakage_within_the_threshold_trains(tmp_path: pathlib.Path) -> None:
+    from textclf_trainer import datareport, runner  # noqa: PLC0415
+
+    rows = good_rows(40)
+    train = write_csv(tmp_path / "train.csv", "input,concepts", rows)
+    test = write_csv(tmp_path / "test.csv", "input,concepts", [rows[0], *good_rows(60)[40:]])
+    document = runs.run_document(
+        template="embedding-logreg",
+        train=train,
+        test=test,
+        output=tmp_path / "out",
+        params={"fail_on_leakage": True, "leakage_threshold_percent": 5},
+    )
+    loaded = specs.parse(document, default_name="ok", base_dir=tmp_path)
+    data = runner.load_data(loaded, {"seed": 42})
+    found = datareport.leaks(data.splits)
+    assert (found["test"].rows, found["test"].train_rows) == ((1,), (1,))  # 1 of 21: 4.8%
+    datareport.check(found, 5.0, fail=True)  # within the threshold: no error
+    with pytest.raises(errors.UserError) as caught:
+        datareport.check(found, 4.0, fail=True)
+    assert caught.value.detail == codes.DetailCode.DATA_LEAKAGE
+    assert "1 of 21 test rows (4.76%)" in caught.value.message

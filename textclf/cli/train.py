@@ -3,7 +3,9 @@ with a progress bar, and keeps status, log and artifact under ``runs/<name>/``.
 
 Relative ``file://`` URIs (``file://../data/train.csv``, no third slash) are resolved against the run
 file's folder; ``file:///abs/path`` is absolute. Without ``output.uri`` the artifact goes to
-``runs/<name>/artifact``. The exit code is the trainer's (0, 10-14 user errors, 20 infrastructure, 1).
+``runs/<name>/artifact``. The exit code is the trainer's (0, 10-15 user errors, 20 infrastructure, 1).
+status.json maps the trainer's Result as the operator does (``textclf.api.results``): metrics, baseline,
+lift, data report and the warning conditions (DataLeakage, BelowBaseline, SingleClassPredictions).
 Cluster mode (applying the run to Kubernetes) is another command's job.
 """
 
@@ -17,7 +19,7 @@ import pathlib
 import sys
 from typing import Any
 
-from textclf.api import codes, trainingrun
+from textclf.api import channels, codes, results, trainingrun
 from textclf.api import conditions as conds
 from textclf.cli import localruns
 
@@ -65,7 +67,10 @@ def _run_name(path: pathlib.Path) -> str:
 
 
 def _status(
-    started: datetime.datetime, code: codes.StatusCode, **fields: Any
+    started: datetime.datetime,
+    code: codes.StatusCode,
+    result: channels.Result | None = None,
+    **fields: Any,
 ) -> trainingrun.TrainingRunStatus:
     now = _now()
     conditions: list[conds.Condition] = []
@@ -78,6 +83,14 @@ def _status(
             message="trained",
             now=now,
         )
+        if result is not None:  # the same mapping as the operator's (textclf.api.results)
+            conditions = results.warning_conditions(conditions, result, now, None)
+            fields.update(
+                metrics=results.metrics(result.metrics),
+                baseline=results.metrics(result.baseline),
+                lift=results.lift(result),
+                data_report=result.data_report,
+            )
     elif code == codes.StatusCode.FAILED:
         conditions = conds.set_condition(
             conditions,
@@ -163,8 +176,8 @@ def run(args: argparse.Namespace) -> int:
         status = _status(
             started,
             codes.StatusCode.TRAINED,
+            result,
             description=f"{codes.describe(codes.StatusCode.TRAINED)}: {result.message}",
-            metrics=finished.outcome.metrics,
             artifact=result.artifact,
             progress=latest,
         )

@@ -1,9 +1,9 @@
 """``python -m textclf_trainer``: one run in the training container, from spec to exit code.
 
 Reads the run file (argument, else ``TEXTCLF_RUN_SPEC``), trains, writes the result to the termination
-message and exits with ``codes.ExitCode``: 0 trained; 10-14 user errors (``EXIT_CODE_FOR_DETAIL``:
+message and exits with ``codes.ExitCode``: 0 trained; 10-15 user errors (``EXIT_CODE_FOR_DETAIL``:
 10 invalid params, 11 no data, 12 insufficient data, 13 invalid-data tolerance exceeded, 14 data
-unreadable; the Job fails at once); 20 infrastructure (storage/network IO, GPU out of memory; retried);
+unreadable, 15 data leakage with ``fail_on_leakage``; the Job fails at once); 20 infrastructure (storage/network IO, GPU out of memory; retried);
 1 anything unexpected (an ``INTERNAL_ERROR`` result, traceback in the log; retried as infrastructure).
 Progress goes to ``TEXTCLF_PROGRESS_URL`` when set, else as JSON lines to stdout; logs go to stderr.
 

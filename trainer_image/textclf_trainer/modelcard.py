@@ -1,7 +1,9 @@
 """The artifact's model card (``README.md``): what the model is, what it was trained on, how well it did.
 
 Written for people browsing a model folder or a registry; every number comes from the run's data
-reports and ``metrics.json``, nothing is typed by hand.
+report (``data_report.json``) and ``metrics.json``, nothing is typed by hand. Beside the model's
+metrics stand the TF-IDF + logistic regression baseline's and the model's lift over it, and the run's
+warnings (leakage, below baseline, single-class predictions) come before anything else.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from textclf_trainer import artifacts, catalogue, examples
+from textclf.api import channels, trainingrun
+from textclf_trainer import artifacts, baselines, catalogue, datareport
 
 HEADLINE = (
     ("accuracy", "Accuracy"),
@@ -35,11 +38,73 @@ def _metrics_table(splits: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _data_table(reports: Mapping[str, examples.DataReport]) -> list[str]:
+def _data_table(report: datareport.Report) -> list[str]:
     lines = ["| file | source | rows | valid | dropped |", "|---|---|---|---|---|"]
-    for name, r in reports.items():
+    for name, r in report.files.items():
         dropped = ", ".join(f"{n} {why}" for why, n in sorted(r.dropped.items())) or "none"
         lines.append(f"| {name} | `{r.source}` | {r.rows} | {r.valid} | {dropped} |")
+    return lines
+
+
+def _splits_table(report: datareport.Report, concepts: tuple[str, ...]) -> list[str]:
+    names = list(report.splits)
+    splits = [report.splits[n] for n in names]
+    unit = "words" if report.tokens == datareport.WHITESPACE else "tokens"
+    lines = ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    lines.append("| rows | " + " | ".join(str(s.rows) for s in splits) + " |")
+    for c in concepts[:20]:
+        cells = [
+            f"{s.class_counts.get(c, 0)} ({datareport.percent(s.class_counts.get(c, 0), s.rows):.1f}%)"
+            for s in splits
+        ]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    if len(concepts) > 20:
+        lines.append(
+            f"| ({len(concepts) - 20} more concepts) | " + " | ".join("" for _ in splits) + " |"
+        )
+    for key in ("min", "p50", "p90", "p99", "max"):
+        values = " | ".join(str(s.lengths.get(key, "n/a")) for s in splits)
+        lines.append(f"| length {key} ({unit}) | {values} |")
+    lines.append(
+        "| truncated at max_length | "
+        + " | ".join(
+            f"{s.lengths.get('truncated', 0)} ({s.lengths.get('truncatedPercent', 0.0):.1f}%)"
+            for s in splits
+        )
+        + " |"
+    )
+    lines.append(
+        "| duplicate rows | " + " | ".join(str(len(s.duplicates.rows)) for s in splits) + " |"
+    )
+    leaked = []
+    for name in names:
+        leak = report.leaks.get(name)
+        leaked.append("-" if leak is None else f"{len(leak.rows)} ({leak.percent:.1f}%)")
+    lines.append("| rows also in train | " + " | ".join(leaked) + " |")
+    return lines
+
+
+def _baseline_table(
+    baseline: Mapping[str, Mapping[str, Any]], lift: trainingrun.LiftPerSplit | None
+) -> list[str]:
+    names = list(baseline)
+    lines = ["| baseline | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for key, title in (("accuracy", "Accuracy"), ("macro_f1", "Macro F1")):
+        lines.append(
+            f"| {title} | " + " | ".join(_value(baseline[s].get(key)) for s in names) + " |"
+        )
+    if lift is not None:
+        for attr, title in (
+            ("accuracy_points", "Lift, accuracy"),
+            ("macro_f1_points", "Lift, macro F1"),
+        ):
+            cells = []
+            for s in names:
+                split_lift = getattr(lift, s, None)
+                cells.append(
+                    "n/a" if split_lift is None else f"{getattr(split_lift, attr):+.2f} points"
+                )
+            lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -49,11 +114,11 @@ def render(
     metadata: artifacts.Metadata,
     backbone: str,
     params: Mapping[str, Any],
-    reports: Mapping[str, examples.DataReport],
-    split_sizes: Mapping[str, int],
-    label_counts: Mapping[str, int],
+    report: datareport.Report,
     metrics: Mapping[str, Mapping[str, Any]],
-    notes: list[str],
+    baseline: Mapping[str, Mapping[str, Any]],
+    lift: trainingrun.LiftPerSplit | None,
+    warnings: list[channels.Warning],
 ) -> str:
     template = catalogue.get(metadata.template) or {"description": ""}
     kind = "multi-label" if metadata.multi_label else "single-label"
@@ -70,6 +135,11 @@ def render(
         "",
         template["description"],
         "",
+    ]
+    if warnings:
+        lines += ["## Warnings", "", *(f"- **{w.type}**: {w.message}" for w in warnings), ""]
+    label_counts = report.files["train"].label_counts
+    lines += [
         "## Concepts",
         "",
         "| concept | training examples |",
@@ -78,16 +148,29 @@ def render(
         "",
         "## Data",
         "",
-        *_data_table(reports),
+        *_data_table(report),
         "",
-        "Examples per split: "
-        + ", ".join(f"{name} {n}" for name, n in split_sizes.items())
-        + ". Invalid rows are dropped and counted; see `metrics.json` for their row numbers.",
+        *_splits_table(report, metadata.concepts),
+        "",
+        "Invalid rows are dropped and counted. Duplicates and leakage compare normalised text ("
+        + datareport.NORMALISATION
+        + "); `data_report.json` lists every row number.",
         "",
         "## Metrics",
         "",
         *_metrics_table(metrics),
         "",
+    ]
+    if baseline:
+        lines += [
+            f"Baseline: {baselines.NAME} (word 1-2 grams, sublinear tf), trained on the same train "
+            "split and evaluated with the same code. Lift: the model minus the baseline, in "
+            "percentage points.",
+            "",
+            *_baseline_table(baseline, lift),
+            "",
+        ]
+    lines += [
         "Per-concept metrics, confusion matrix and ROC/PR curves: `metrics.json`.",
         (
             f"Scores are sigmoid probabilities; a concept applies at >= {metadata.threshold}."
@@ -96,8 +179,6 @@ def render(
         ),
         "",
     ]
-    if notes:
-        lines += ["## Notes", "", *(f"- {note}" for note in notes), ""]
     lines += [
         "## Parameters",
         "",

@@ -32,7 +32,15 @@ DEFAULT_MIN_INTERVAL = 5.0
 HTTP_TIMEOUT = 5.0
 
 # Overall percent at which each phase starts; training fills the span up to evaluation.
-PHASE_START = {"load": 0, "train": 5, "evaluate": 90, "save": 97, "done": 100}
+PHASE_START = {
+    "load": 0,
+    "inspect": 1,
+    "baseline": 3,
+    "train": 5,
+    "evaluate": 90,
+    "save": 97,
+    "done": 100,
+}
 
 
 class Reporter(Protocol):

@@ -2,9 +2,11 @@
 
 ``run`` is what both the Pod's entry point and ``textclf train --local`` call. It raises
 ``errors.TrainerError`` subclasses for failures it can name and returns an ``Outcome`` otherwise.
-Order matters for the user: params are checked before any data is read, data before any model is
-loaded, so bad input fails in seconds. Evaluation loads the written model folder through
-``predictor``, so the reported metrics are those of the files that ship.
+Order matters for the user: params are checked before any data is read, data (and, with
+``fail_on_leakage``, train/test leakage) before any model is loaded, so bad input fails in seconds.
+Then the data report (``datareport``) and the TF-IDF baseline (``baselines``) are computed, the model
+is trained, and evaluation loads the written model folder through ``predictor``, so the reported
+metrics are those of the files that ship. The warnings (``trust``) go into the Result.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import platform
 import tempfile
 from typing import Any
 
-from textclf.api import channels, codes, trainingrun
+from textclf.api import channels, codes, results, trainingrun
 from textclf_trainer import (
     artifacts,
+    baselines,
+    datareport,
     evaluation,
     examples,
     hardware,
@@ -30,6 +34,7 @@ from textclf_trainer import (
     specs,
     storage,
     tables,
+    trust,
 )
 from textclf_trainer import templates as template_code
 from textclf_trainer.templates import base
@@ -51,7 +56,6 @@ class Data:
     multi_label: bool
     splits: dict[str, examples.Examples]  # train, validation?, test?
     reports: dict[str, examples.DataReport]  # per file: train, test?
-    notes: list[str]
 
 
 def _read(uri: str, dataset: trainingrun.Dataset, base_dir: pathlib.Path) -> tables.Table:
@@ -86,17 +90,32 @@ def load_data(loaded: specs.LoadedRun, merged: dict[str, Any]) -> Data:
     splits = {"train": fit}
     if validation is not None:
         splits["validation"] = validation
-    notes: list[str] = []
     if dataset.test is not None:
-        test, reports["test"] = clean(dataset.test.uri, concepts)
-        splits["test"] = test
-        leaked = examples.overlap(train, test)
-        if leaked:
-            notes.append(
-                f"{leaked} of {len(test)} test texts also occur in the training data: "
-                "test metrics overstate how the model does on new text"
-            )
-    return Data(concepts, multi, splits, reports, notes)
+        splits["test"], reports["test"] = clean(dataset.test.uri, concepts)
+    return Data(concepts, multi, splits, reports)
+
+
+def inspect(
+    data: Data, merged: dict[str, Any], backbone: str, backbone_name: str
+) -> datareport.Report:
+    """The data report; raises ``DATA_LEAKAGE`` first when the params make leakage an error."""
+    threshold = float(merged.get("leakage_threshold_percent", 1.0))
+    found = datareport.leaks(data.splits)
+    datareport.check(found, threshold, bool(merged.get("fail_on_leakage", False)))
+    counter = datareport.backbone_counter(
+        backbone, params.from_pretrained_kwargs(merged.get("tokenizer_config"))
+    )
+    return datareport.build(
+        files=data.reports,
+        splits=data.splits,
+        concepts=data.concepts,
+        found=found,
+        counter=counter,
+        tokens=backbone_name,
+        max_length=int(merged.get("max_length", 128)),
+        threshold_percent=threshold,
+        seed=int(merged.get("seed", 42)),
+    )
 
 
 def evaluate(
@@ -125,14 +144,22 @@ def evaluate(
     return reports
 
 
-def _message(template: str, data: Data, reports: dict[str, dict[str, Any]]) -> str:
+def _message(
+    template: str,
+    data: Data,
+    reports: dict[str, dict[str, Any]],
+    baseline: dict[str, dict[str, Any]],
+    warnings: list[channels.Warning],
+) -> str:
     parts = [f"{template} trained on {len(data.splits['train'])} examples"]
-    for name in ("test", "validation", "train"):
-        if name in reports:
-            r = reports[name]
-            parts.append(f"{name} accuracy {r['accuracy']:.4f}, macro F1 {r['macro_f1']:.4f}")
-            break
-    return "; ".join(parts + data.notes)
+    name = trust.headline_split(list(reports))
+    r = reports[name]
+    parts.append(f"{name} accuracy {r['accuracy']:.4f}, macro F1 {r['macro_f1']:.4f}")
+    if name in baseline:
+        parts.append(f"baseline ({baselines.NAME}) macro F1 {baseline[name]['macro_f1']:.4f}")
+    if warnings:
+        parts.append("warnings: " + ", ".join(w.type for w in warnings))
+    return "; ".join(parts)
 
 
 def run(
@@ -148,7 +175,22 @@ def run(
     spec = loaded.spec
     merged = params.effective(spec.template, spec.params)
     backbone = params.backbone(merged)
+    backbone_name = str((merged.get("model_config") or {}).get(params.BACKBONE_KEY) or backbone)
     data = load_data(loaded, merged)
+    tracker.phase("inspect")
+    report = inspect(data, merged, backbone, backbone_name)
+    summary = report.summary()
+    LOG.info("data report: %s", json.dumps(summary.to_wire()))
+    baseline: dict[str, dict[str, Any]] = {}
+    if merged.get("baseline", True):
+        tracker.phase("baseline")
+        baseline = baselines.evaluate(
+            data.splits, data.concepts, data.multi_label, int(merged.get("seed", 42))
+        )
+        for name, r in baseline.items():
+            LOG.info(
+                "baseline %s: accuracy %.4f, macro F1 %.4f", name, r["accuracy"], r["macro_f1"]
+            )
     LOG.info(
         "run %s: %s on %s, %d concepts, %s; %s",
         loaded.name,
@@ -180,28 +222,51 @@ def run(
         tracker.phase("evaluate")
         reports = evaluate(model_dir, data, tracker)
         tracker.phase("save")
+        warnings = trust.warnings(
+            leak_message=datareport.warning_message(report.leaks, report.threshold_percent),
+            model=reports,
+            baseline=baseline,
+        )
+        result = channels.Result(
+            code=codes.StatusCode.TRAINED,
+            message=_message(spec.template, data, reports, baseline, warnings),
+            metrics={name: evaluation.headline_split(r) for name, r in reports.items()},
+            concepts=list(data.concepts),
+            baseline={name: evaluation.headline_split(r) for name, r in baseline.items()},
+            data_report=summary,
+            warnings=warnings,
+        )
+        lift = results.lift(result)
         full = {
             "run": loaded.name,
             "template": spec.template,
             "concepts": list(data.concepts),
             "multi_label": data.multi_label,
             "data": {name: r.to_dict() for name, r in data.reports.items()},
-            "notes": data.notes,
+            "dataReport": summary.to_wire(),
+            "warnings": [w.to_wire() for w in warnings],
             "environment": {"device": hardware.describe(), "python": platform.python_version()},
             "splits": reports,
+            "baseline": (
+                {**baselines.settings(int(merged.get("seed", 42))), "splits": baseline}
+                if baseline
+                else None
+            ),
+            "lift": lift.to_wire() if lift is not None else None,
         }
         (model_dir / artifacts.METRICS).write_text(json.dumps(full, indent=1) + "\n")
+        (model_dir / datareport.FILE).write_text(json.dumps(report.to_dict(), indent=1) + "\n")
         (model_dir / artifacts.MODEL_CARD).write_text(
             modelcard.render(
                 run_name=loaded.name,
                 metadata=metadata,
-                backbone=(merged.get("model_config") or {}).get(params.BACKBONE_KEY) or backbone,
+                backbone=backbone_name,
                 params=merged,
-                reports=data.reports,
-                split_sizes={k: len(v) for k, v in data.splits.items()},
-                label_counts=data.reports["train"].label_counts,
+                report=report,
                 metrics=reports,
-                notes=data.notes,
+                baseline=baseline,
+                lift=lift,
+                warnings=warnings,
             )
         )
         tracker.phase("done")
@@ -210,13 +275,7 @@ def run(
         uri = storage.publish(model_dir, spec.output.uri, loaded.base_dir)
     artifact = trainingrun.Artifact(uri=uri, digest=digest)
     metrics = trainingrun.Metrics(**{name: evaluation.headline(r) for name, r in reports.items()})
-    result = channels.Result(
-        code=codes.StatusCode.TRAINED,
-        message=_message(spec.template, data, reports),
-        metrics={name: evaluation.headline_split(r) for name, r in reports.items()},
-        artifact=artifact,
-        concepts=list(data.concepts),
-    )
+    result = result.model_copy(update={"artifact": artifact})
     return Outcome(result=result, metrics=metrics, report=full, artifact_uri=uri)
 
 
