@@ -14,6 +14,20 @@ from typing import Any
 Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped kinds
 
 
+def _newer(held: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:
+    """Whether ``held`` is a later version of the same object than ``incoming``.
+
+    resourceVersions are opaque, but etcd-backed API servers issue increasing integers; where both
+    are integers and the UIDs match, the larger is newer. Anything else: take the incoming one."""
+    old, new = held.get("metadata") or {}, incoming.get("metadata") or {}
+    if old.get("uid") != new.get("uid"):
+        return False
+    try:
+        return int(old.get("resourceVersion", "")) > int(new.get("resourceVersion", ""))
+    except ValueError:
+        return False
+
+
 class Cache:
     """Latest seen body of each object of each kind."""
 
@@ -21,9 +35,15 @@ class Cache:
         self._objects: dict[str, dict[Key, dict[str, Any]]] = {}
 
     def put(self, kind: str, body: Mapping[str, Any]) -> None:
+        """Keep ``body`` unless the cache already holds a newer version of the same object (a watch
+        event can arrive after the response to our own, later write)."""
         meta = body.get("metadata") or {}
         key = (str(meta.get("namespace") or ""), str(meta["name"]))
-        self._objects.setdefault(kind, {})[key] = copy.deepcopy(dict(body))
+        objects = self._objects.setdefault(kind, {})
+        held = objects.get(key)
+        if held is not None and _newer(held, body):
+            return
+        objects[key] = copy.deepcopy(dict(body))
 
     def remove(self, kind: str, namespace: str, name: str) -> None:
         self._objects.get(kind, {}).pop((namespace, name), None)

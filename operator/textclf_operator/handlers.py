@@ -112,6 +112,7 @@ async def run_event(event: kopf.RawEvent, **_: Any) -> None:
     state = runtime()
     if deleted:
         state.endpoint.forget((namespace, name))
+        state.reconciler.forget(reconciler.RUNS, (namespace, name))
         model = (event["object"].get("spec") or {}).get("modelRef", {}).get("name")
         if model:
             await state.reconciler.model(namespace, model)
@@ -137,7 +138,9 @@ async def pod_event(event: kopf.RawEvent, **_: Any) -> None:
 async def model_event(event: kopf.RawEvent, **_: Any) -> None:
     namespace, name, deleted = _seen(reconciler.MODELS, event)
     state = runtime()
-    if not deleted:
+    if deleted:
+        state.reconciler.forget(reconciler.MODELS, (namespace, name))
+    else:
         await state.reconciler.model(namespace, name)
     for key in state.reconciler.runs_waiting(namespace):
         await state.reconciler.run(*key)

@@ -8,6 +8,7 @@ this seam is the one place where requests can be counted, retried or faked. Call
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import threading
 import uuid
@@ -50,6 +51,17 @@ def _to_dict(obj: Any) -> dict[str, Any]:
     return cast("dict[str, Any]", _api_client().sanitize_for_serialization(obj))  # type: ignore[no-untyped-call]
 
 
+class Refused(Exception):
+    """The API server refused an object as invalid (422); retrying the same object cannot help."""
+
+
+def _refusal(err: kubernetes.client.ApiException) -> str:
+    try:
+        return str(json.loads(err.body or "{}").get("message") or err.reason)
+    except ValueError:
+        return str(err.reason)
+
+
 def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
     """Create the Job, or return the existing one of that name (after a restart, or a race)."""
     batch = kubernetes.client.BatchV1Api(_api_client())
@@ -58,6 +70,8 @@ def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
     try:
         return _to_dict(batch.create_namespaced_job(namespace, cast("Any", dict(job))))
     except kubernetes.client.ApiException as err:
+        if err.status in (400, 422):
+            raise Refused(_refusal(err)) from err
         if err.status != 409:
             raise
     existing = read_job(namespace, job["metadata"]["name"])
@@ -84,27 +98,37 @@ def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
     batch.patch_namespaced_job(name, namespace, {"spec": {"suspend": suspend}})
 
 
-def _replace_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+def _replace_status(
+    plural: str, namespace: str, name: str, uid: str, status: dict[str, Any]
+) -> dict[str, Any]:
+    """Replace the status of the object ``uid`` (never a re-created namesake); the stored object."""
     custom = kubernetes.client.CustomObjectsApi(_api_client())
     _count()
-    # JSON Patch "add" replaces the whole status: fields that went away are removed, not merged.
-    custom.patch_namespaced_custom_object_status(
+    # JSON Patch: "test" pins the object's identity; "add" replaces the whole status, so fields
+    # that went away are removed, not merged.
+    stored = custom.patch_namespaced_custom_object_status(
         GROUP,
         VERSION,
         namespace,
         plural,
         name,
-        [{"op": "add", "path": "/status", "value": status}],
+        [
+            {"op": "test", "path": "/metadata/uid", "value": uid},
+            {"op": "add", "path": "/status", "value": status},
+        ],
         _content_type="application/json-patch+json",
     )
+    return cast("dict[str, Any]", stored)
 
 
-def write_run_status(namespace: str, name: str, status: dict[str, Any]) -> None:
-    _replace_status(trainingrun.PLURAL, namespace, name, status)
+def write_run_status(namespace: str, name: str, uid: str, status: dict[str, Any]) -> dict[str, Any]:
+    return _replace_status(trainingrun.PLURAL, namespace, name, uid, status)
 
 
-def write_model_status(namespace: str, name: str, status: dict[str, Any]) -> None:
-    _replace_status(textclassifiermodel.PLURAL, namespace, name, status)
+def write_model_status(
+    namespace: str, name: str, uid: str, status: dict[str, Any]
+) -> dict[str, Any]:
+    return _replace_status(textclassifiermodel.PLURAL, namespace, name, uid, status)
 
 
 def post_event(obj: Mapping[str, Any], *, reason: str, message: str, warning: bool = False) -> None:

@@ -9,9 +9,11 @@ body, which carries numbers only. Reports faster than one per ``min_interval`` p
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import datetime
 import hashlib
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -62,6 +64,24 @@ def identity_of(review: dict[str, Any]) -> Identity:
     return Identity(namespace=parts[2], pod=str(pods[0]), pod_uid=str(uids[0]))
 
 
+def _controller_uid(obj: dict[str, Any]) -> str | None:
+    for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if owner.get("controller"):
+            return str(owner.get("uid"))
+    return None
+
+
+def _claimed_audiences(token: str) -> list[str]:
+    """The ``aud`` claim of a JWT, read without verifying it: only to skip hopeless reviews."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return []
+    aud = claims.get("aud") if isinstance(claims, dict) else None
+    return [aud] if isinstance(aud, str) else [str(a) for a in aud or []]
+
+
 class Endpoint:
     """The aiohttp application behind ``channels.PROGRESS_PATH``."""
 
@@ -82,6 +102,7 @@ class Endpoint:
         self.latest: dict[cache.Key, trainingrun.Progress] = {}
         self._accepted_at: dict[cache.Key, float] = {}
         self._reviews: dict[str, tuple[float, Identity]] = {}
+        self._reviewing = asyncio.Semaphore(4)
 
     def app(self) -> web.Application:
         application = web.Application(client_max_size=MAX_BODY)
@@ -89,12 +110,16 @@ class Endpoint:
         return application
 
     async def _identify(self, token: str) -> Identity:
+        if channels.PROGRESS_AUDIENCE not in _claimed_audiences(token):
+            # Not even claiming our audience: refuse without spending a TokenReview on it.
+            raise Refused(401, "wrong_audience", "token is not for the progress audience")
         digest = hashlib.sha256(token.encode()).hexdigest()
         now = self.clock()
         cached = self._reviews.get(digest)
         if cached and cached[0] > now:
             return cached[1]
-        status = await asyncio.to_thread(self.review, token, channels.PROGRESS_AUDIENCE)
+        async with self._reviewing:  # bounded: a flood of requests cannot starve the reconciler
+            status = await asyncio.to_thread(self.review, token, channels.PROGRESS_AUDIENCE)
         identity = identity_of(status)
         if len(self._reviews) > 10_000:
             self._reviews.clear()
@@ -102,16 +127,32 @@ class Endpoint:
         return identity
 
     def _run_of(self, identity: Identity) -> cache.Key:
+        """The run whose training Pod the token is bound to. A label alone proves nothing (anyone
+        who can create Pods can set it): the Pod must be controlled by the run's Job, and that Job
+        by the run as it exists now."""
         pod = self.objects.get("pods", identity.namespace, identity.pod)
         if pod is None:
             raise Refused(403, "unknown_pod", f"pod {identity.pod} is not a training Pod")
         meta = pod.get("metadata") or {}
         if meta.get("uid") != identity.pod_uid:
             raise Refused(403, "pod_mismatch", "token is bound to another Pod of that name")
-        run = (meta.get("labels") or {}).get(builders.RUN_LABEL)
-        if not run:
-            raise Refused(403, "unknown_pod", f"pod {identity.pod} is not a training Pod")
-        return (identity.namespace, run)
+        run_name = (meta.get("labels") or {}).get(builders.RUN_LABEL)
+        run = self.objects.get("trainingruns", identity.namespace, run_name) if run_name else None
+        job = (
+            self.objects.get("jobs", identity.namespace, builders.job_name(run_name))
+            if run_name
+            else None
+        )
+        if (
+            run is None
+            or job is None
+            or _controller_uid(pod) != (job.get("metadata") or {}).get("uid")
+            or _controller_uid(job) != (run.get("metadata") or {}).get("uid")
+        ):
+            raise Refused(
+                403, "not_a_training_pod", f"pod {identity.pod} is not a run's training Pod"
+            )
+        return (identity.namespace, str(run_name))
 
     async def handle(self, request: web.Request) -> web.Response:
         try:

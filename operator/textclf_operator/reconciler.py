@@ -107,11 +107,19 @@ class Reconciler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def forget(self, kind: str, key: cache.Key) -> None:
+        """Drop what is kept for a deleted object (its lock, its failure count)."""
+        lock = self._locks.get((kind, key))
+        if lock is not None and not lock.locked():
+            del self._locks[(kind, key)]
+        self._failures.pop((kind, key), None)
+
     def runs_waiting(self, namespace: str | None = None) -> list[cache.Key]:
         """Runs without a Job yet (e.g. refused for a missing template), to retry when one appears."""
         waiting = []
         for run in self.objects.all(RUNS, namespace):
-            if not ((run.get("status") or {}).get("jobName")):
+            status = run.get("status") or {}
+            if not status.get("jobName") and status.get("code") not in runstatus.TERMINAL:
                 meta = run["metadata"]
                 waiting.append((meta["namespace"], meta["name"]))
         return waiting
@@ -123,28 +131,33 @@ class Reconciler:
 
     async def _plan_job(
         self, run: Mapping[str, Any], spec: trainingrun.TrainingRunSpec
-    ) -> tuple[str | None, dict[str, Any] | None]:
-        """(why no Job may be made, None) or (None, the Job to create)."""
+    ) -> tuple[str | None, str | None, dict[str, Any] | None]:
+        """(why no Job may ever be made, what the run waits for, the Job to create)."""
         namespace = run["metadata"]["namespace"]
         template_obj = self._reference(TEMPLATES, "", spec.template)
         if template_obj is None:
-            return f"spec.template: TrainingTemplate {spec.template!r} does not exist", None
+            return (
+                None,
+                f"spec.template: TrainingTemplate {spec.template!r} does not exist yet",
+                None,
+            )
         model_obj = self._reference(MODELS, namespace, spec.model_ref.name)
         if model_obj is None:
             return (
+                None,
                 f"spec.modelRef.name: TextClassifierModel {spec.model_ref.name!r} does not exist "
-                f"in namespace {namespace}",
+                f"yet in namespace {namespace}",
                 None,
             )
         try:
             template = trainingtemplate.TrainingTemplateSpec.model_validate(template_obj["spec"])
             model = textclassifiermodel.TextClassifierModelSpec.model_validate(model_obj["spec"])
         except pydantic.ValidationError as err:
-            return f"the template or model is malformed: {err}", None
+            return None, f"the template or model is malformed: {err}", None
         merged = params.merge(template.defaults, model.params, spec.params)
         found = params.problems(merged, template.params_schema)
         if found:
-            return f"params break template {spec.template!r}: " + "; ".join(found), None
+            return f"params break template {spec.template!r}: " + "; ".join(found), None, None
         from_model: dict[str, Any] = {}
         if model.concepts:
             from_model["concepts"] = list(model.concepts)
@@ -157,7 +170,7 @@ class Reconciler:
             merged_params=params.merge(merged, from_model),
             settings=self.settings,
         )
-        return None, manifest
+        return None, None, manifest
 
     def _own_job(self, run: Mapping[str, Any], job: Mapping[str, Any] | None) -> bool:
         if job is None:
@@ -184,11 +197,17 @@ class Reconciler:
         if job is not None and not self._own_job(run, job):
             job = None  # a Job of an earlier run of the same name, on its way out
         invalid: str | None = None
+        waiting: str | None = None
         job_lost = False
-        if job is None and not previous.job_name:
-            invalid, manifest = await self._plan_job(run, spec)
+        if job is None and not previous.job_name and previous.code not in runstatus.TERMINAL:
+            invalid, waiting, manifest = await self._plan_job(run, spec)
             if manifest is not None:
-                created = await asyncio.to_thread(kube.create_job, manifest)
+                try:
+                    created = await asyncio.to_thread(kube.create_job, manifest)
+                except kube.Refused as refused:  # the API server refuses this Job: say why
+                    invalid = f"the training Job was refused: {refused}"
+                    created = None
+            if manifest is not None and created is not None:
                 if not self._own_job(run, created):
                     raise RetryLater(f"Job {jname} of an earlier run still exists")
                 self.objects.put(JOBS, created)
@@ -218,6 +237,7 @@ class Reconciler:
                 job_lost=job_lost,
                 progress=self.latest_progress((namespace, name)),
                 now=self.clock(),
+                waiting=waiting,
             )
         )
         await self._write_run(run, previous, status)
@@ -247,9 +267,11 @@ class Reconciler:
         if wire == previous.to_wire():
             return
         meta = run["metadata"]
-        await asyncio.to_thread(kube.write_run_status, meta["namespace"], meta["name"], wire)
+        stored = await asyncio.to_thread(
+            kube.write_run_status, meta["namespace"], meta["name"], meta["uid"], wire
+        )
         metrics.STATUS_WRITES.labels("TrainingRun").inc()
-        self.objects.put(RUNS, {**run, "status": wire})
+        self.objects.put(RUNS, stored)
         if status.code != previous.code or status.detail_code != previous.detail_code:
             await self._transition(run, previous, status)
         self._count_runs()
@@ -314,9 +336,11 @@ class Reconciler:
             old = {}
         if wire == old:
             return
-        await asyncio.to_thread(kube.write_model_status, namespace, name, wire)
+        stored = await asyncio.to_thread(
+            kube.write_model_status, namespace, name, model["metadata"]["uid"], wire
+        )
         metrics.STATUS_WRITES.labels("TextClassifierModel").inc()
-        self.objects.put(MODELS, {**model, "status": wire})
+        self.objects.put(MODELS, stored)
         was = (old.get("latestVersion") or {}).get("run")
         now_latest = status.latest_version.run if status.latest_version else None
         if now_latest and now_latest != was:

@@ -30,10 +30,11 @@ class Observed:
     previous: trainingrun.TrainingRunStatus
     job: Mapping[str, Any] | None
     pods: Sequence[Mapping[str, Any]]
-    invalid: str | None  # why no Job may be made (missing model/template, bad params), or None
+    invalid: str | None  # why no Job may ever be made (params break the schema), or None
     job_lost: bool  # the Job was made, and the API server confirms it is gone
     progress: trainingrun.Progress | None  # the latest report from the progress endpoint
     now: datetime.datetime
+    waiting: str | None = None  # what must exist before a Job is made (its model, its template)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +175,8 @@ def _state(o: Observed) -> _State | None:
                 conds.REASON_INVALID_SPEC,
                 o.invalid,
             )
+        if o.waiting:  # not a failure: with GitOps, a run may arrive before its model
+            return _State(codes.StatusCode.QUEUED, reason=conds.REASON_WAITING, message=o.waiting)
         # The reconciler creates the Job before it computes status, so this is a brief state.
         return _State(codes.StatusCode.QUEUED, reason=conds.REASON_JOB_CREATED)
     if _job_condition(job, "Complete"):
@@ -192,12 +195,30 @@ def _state(o: Observed) -> _State | None:
             message="the Job is suspended (spec.suspend or a queue holds it)",
             suspended=True,
         )
-    running = [p for p in o.pods if (p.get("status") or {}).get("phase") == "Running"]
-    if running:
+    phases = [(p.get("status") or {}).get("phase") for p in o.pods]
+    if "Running" in phases:
         return _State(codes.StatusCode.TRAINING, reason=conds.REASON_POD_RUNNING)
+    if o.pods and all(phase in ("Succeeded", "Failed") for phase in phases):
+        return None  # a Pod ended; the Job controller's verdict or its next Pod comes next
     if o.pods:
-        return _State(codes.StatusCode.QUEUED, reason=conds.REASON_POD_PENDING)
+        return _State(
+            codes.StatusCode.QUEUED, reason=conds.REASON_POD_PENDING, message=_waiting(o.pods)
+        )
     return _State(codes.StatusCode.QUEUED, reason=conds.REASON_JOB_CREATED)
+
+
+def _waiting(pods: Sequence[Mapping[str, Any]]) -> str:
+    """Why the newest pending Pod waits, as the kubelet says (ImagePullBackOff, a missing Secret)."""
+    for pod in reversed(pods):
+        waiting = (_container(pod).get("state") or {}).get("waiting") or {}
+        if waiting.get("reason"):
+            return f"{waiting['reason']}: {waiting.get('message', '')}".strip(": ")
+        for cond in (pod.get("status") or {}).get("conditions") or []:
+            if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+                return f"{cond.get('reason', 'Unschedulable')}: {cond.get('message', '')}".strip(
+                    ": "
+                )
+    return ""
 
 
 def _set_all(
@@ -262,12 +283,16 @@ def compute(o: Observed) -> trainingrun.TrainingRunStatus:
     state = _state(o)
     if state is None:
         return prev
+    if prev.code in TERMINAL and (
+        (state.code, state.detail) != (prev.code, prev.detail_code) or state.result is None
+    ):
+        return prev  # a verdict stands: Pods cleaned up later cannot change it
     meta = o.run.get("metadata") or {}
     generation = meta.get("generation")
     started = [t for t in (_started(p) for p in o.pods) if t is not None]
     counted = sum(1 for p in o.pods if _started(p) is not None and not _disrupted(p))
     start_time = prev.start_time or (min(started) if started else None)
-    completion_time = prev.completion_time
+    completion_time = prev.completion_time if state.code in TERMINAL else None
     if state.code in TERMINAL and completion_time is None:
         job_done = (o.job or {}).get("status", {}).get("completionTime")
         completion_time = _parse_time(job_done) or o.now

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 import controlplane
+from textclf.api import trainingrun
 
 pytestmark = pytest.mark.cluster
 
@@ -212,6 +213,30 @@ INVALID: list[tuple[str, dict[str, Any], Mutation, tuple[str, ...]]] = [
     ),
     ("run-unknown-field", RUN, _set("spec.epochs", 3), ('unknown field "spec.epochs"',)),
     (
+        "run-memory-negative",
+        RUN,
+        _set("spec.resources.memory", "-1Gi"),
+        ("spec.resources.memory", "Kubernetes quantity"),
+    ),
+    (
+        "run-node-selector-key",
+        RUN,
+        _set("spec.nodeSelector", {"bad key!": "x"}),
+        ("spec.nodeSelector", "label keys"),
+    ),
+    (
+        "run-node-selector-value",
+        RUN,
+        _set("spec.nodeSelector", {"gpu": "not a value"}),
+        ("spec.nodeSelector.gpu",),
+    ),
+    (
+        "run-toleration-exists-with-value",
+        RUN,
+        _set("spec.tolerations", [{"key": "gpu", "operator": "Exists", "value": "yes"}]),
+        ("spec.tolerations[0].value", "must be empty when operator is Exists"),
+    ),
+    (
         "run-name-too-long",
         RUN,
         _set("metadata.name", "a" * 60),
@@ -299,16 +324,29 @@ def test_invalid_manifest_is_refused(
         assert part in message, f"{part!r} not in: {message}"
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("template", "hf-lora"),
-        ("dataset", {"train": {"uri": "configmap://imdb/other.csv"}}),
-        ("params", {"trainer_config": {"num_train_epochs": 1}}),
-        ("output", {"uri": "pvc://models/elsewhere"}),
-        ("backoffLimit", 9),
-    ],
-)
+CHANGES: dict[str, Any] = {
+    "modelRef": {"name": "other"},
+    "template": "hf-lora",
+    "params": {"trainer_config": {"num_train_epochs": 1}},
+    "dataset": {"train": {"uri": "configmap://imdb/other.csv"}},
+    "output": {"uri": "pvc://models/elsewhere"},
+    "resources": {"gpu": 2},
+    "queueName": "team-b",
+    "activeDeadlineSeconds": 60,
+    "backoffLimit": 9,
+    "ttlSecondsAfterFinished": 10,
+    "nodeSelector": {"gpu": "a100"},
+    "tolerations": [{"key": "gpu", "operator": "Exists"}],
+    "priorityClassName": "high",
+    "credentials": "other-secret",
+}
+
+
+def test_every_immutable_field_has_a_change_case() -> None:
+    assert set(CHANGES) == set(trainingrun.IMMUTABLE_FIELDS)
+
+
+@pytest.mark.parametrize(("field", "value"), sorted(CHANGES.items()))
 def test_run_spec_is_immutable(
     api_client: kubernetes.client.ApiClient, namespace: str, field: str, value: Any
 ) -> None:

@@ -20,7 +20,6 @@ import pytest
 import controlplane
 from tests.install import charts
 from tests.operator.support import (
-    TEMPLATE,
     Cluster,
     eventually,
     post_progress,
@@ -28,7 +27,6 @@ from tests.operator.support import (
     running_operator,
 )
 from textclf.api import GROUP, VERSION, codes
-from textclf_operator import builders
 
 pytestmark = pytest.mark.cluster
 
@@ -146,13 +144,14 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
         )
     entries = _audited(control_plane, username)
     refused = [
-        f"{e['verb']} {e.get('objectRef', {}).get('resource')}: {e.get('responseStatus', {}).get('code')}"
+        f"{e['verb']} {e.get('objectRef', {}).get('resource')}: "
+        f"{e.get('responseStatus', {}).get('message')}"
         for e in entries
         if e.get("responseStatus", {}).get("code") == 403
+        # other tests' namespaces being deleted refuse new objects to everyone: not RBAC
+        and "being terminated" not in str(e.get("responseStatus", {}).get("message"))
     ]
     assert not refused, f"the operator lacks permissions: {refused}"
     rules, _ = charts.operator_rules({}, release=RELEASE)
     unused = _granted(rules) - _used(entries)
     assert not unused, f"granted but never used: {sorted(unused)}"
-    assert builders.RUN_LABEL  # the Pods above were found by the operator through this label
-    assert TEMPLATE

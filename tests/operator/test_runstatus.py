@@ -114,3 +114,63 @@ def test_invalid_spec_makes_no_job() -> None:
     assert status.detail_code == codes.DetailCode.INVALID_PARAMS
     assert status.job_name is None
     assert "spec.template" in (status.description or "")
+
+
+def test_a_pod_that_ended_keeps_status_until_the_job_decides() -> None:
+    training = _compute(JOB, [_pod("Running")])
+    ended = _pod("Failed", exitCode=20, finishedAt="2026-11-25T12:01:00Z")
+    assert _compute(JOB, [ended], previous=training) == training  # no flap back to QUEUED
+
+
+def test_a_verdict_stands_when_pods_vanish() -> None:
+    pod = _pod(
+        "Failed",
+        exitCode=11,
+        finishedAt="2026-11-25T12:01:00Z",
+        message='{"code":"MODEL-TRAINING-FAILED","detailCode":"MODEL-TRAINING-NO-DATA","message":"empty"}',
+    )
+    failed = _compute(_job(("Failed", "PodFailurePolicy")), [pod])
+    assert failed.detail_code == codes.DetailCode.NO_DATA
+    later = _compute(_job(("Failed", "PodFailurePolicy")), [], previous=failed)
+    assert later == failed
+
+
+def test_a_missing_model_waits_instead_of_failing() -> None:
+    waiting = runstatus.compute(
+        runstatus.Observed(
+            run=RUN,
+            previous=trainingrun.TrainingRunStatus(),
+            job=None,
+            pods=[],
+            invalid=None,
+            job_lost=False,
+            progress=None,
+            now=T0,
+            waiting="spec.modelRef.name: TextClassifierModel 'm' does not exist yet",
+        )
+    )
+    assert waiting.code == codes.StatusCode.QUEUED
+    queued = next(c for c in waiting.conditions if c.type == "Queued")
+    assert queued.reason == "WaitingForDependencies"
+    assert "does not exist yet" in queued.message
+    assert waiting.completion_time is None
+
+
+def test_pending_pod_says_why() -> None:
+    pod = {
+        "metadata": {"name": "p"},
+        "status": {
+            "phase": "Pending",
+            "containerStatuses": [
+                {
+                    "name": builders.CONTAINER,
+                    "state": {
+                        "waiting": {"reason": "ImagePullBackOff", "message": "no such image"}
+                    },
+                }
+            ],
+        },
+    }
+    status = _compute(JOB, [pod])
+    queued = next(c for c in status.conditions if c.type == "Queued")
+    assert (queued.reason, queued.message) == ("PodPending", "ImagePullBackOff: no such image")

@@ -19,7 +19,8 @@ from pydantic import alias_generators
 MAX_NAME = 253
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
+QUANTITY = re.compile(r"^\+?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
+"""A non-negative Kubernetes quantity (resource requests cannot be negative)."""
 
 
 class Model(pydantic.BaseModel):
@@ -141,7 +142,7 @@ LabelValue = Annotated[
 # --- quantities ----------------------------------------------------------------------------------
 
 QUANTITY_RULE = Rule(
-    cel="type(self) == int ? self >= 0 : isQuantity(self)",
+    cel="type(self) == int ? self >= 0 : (isQuantity(self) && !self.startsWith('-'))",
     message="must be a Kubernetes quantity such as 2, 500m or 16Gi",
     check=lambda v: (isinstance(v, int) and v >= 0) or bool(QUANTITY.match(str(v))),
 )
@@ -185,6 +186,16 @@ class ResourceRequirements(Model):
 class Toleration(Model):
     """A Pod toleration, passed to the training Pod unchanged."""
 
+    model_config = pydantic.ConfigDict(
+        json_schema_extra=rules_extra(
+            Rule(
+                cel="!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+                message="value must be empty when operator is Exists",
+                field_path=".value",
+            )
+        )
+    )
+
     key: str | None = field(default=None, max_length=316, description="Taint key to tolerate.")
     operator: Literal["Exists", "Equal"] | None = field(
         default=None, description="Exists or Equal (default Equal)."
@@ -197,6 +208,25 @@ class Toleration(Model):
         default=None, description="How long a NoExecute taint is tolerated."
     )
 
+
+LABEL_KEY = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+NODE_SELECTOR_RULE = Rule(
+    cel="self.all(k, size(k) <= 317 && k.matches('{}'))".format(LABEL_KEY.replace("\\", "\\\\")),
+    message="keys must be label keys such as nvidia.com/gpu.product (prefix/name, name at most 63 characters)",
+    check=lambda v: all(len(k) <= 317 and re.match(LABEL_KEY, k) for k in v),
+)
+NodeSelector = checked(
+    Annotated[
+        dict[str, Annotated[str, pydantic.StringConstraints(max_length=63, pattern=LABEL_VALUE)]],
+        pydantic.Field(max_length=64),
+    ],
+    NODE_SELECTOR_RULE,
+)
+"""Node labels a Pod must match: label keys to label values."""
 
 JsonObject = Annotated[
     dict[str, Any],

@@ -178,7 +178,7 @@ class TrainingRunSpec(common.Model):
     ttl_seconds_after_finished: int | None = common.field(
         default=None, ge=0, description="Delete the finished Job (not the run) after this long."
     )
-    node_selector: Annotated[dict[str, str], pydantic.Field(max_length=64)] | None = common.field(
+    node_selector: common.NodeSelector | None = common.field(
         default=None, description="Node labels the training Pod must match."
     )
     tolerations: Annotated[list[common.Toleration], pydantic.Field(max_length=32)] | None = (
@@ -261,7 +261,9 @@ class DataReportSummary(common.Model):
     train_rows: int = common.field(ge=0, description="Usable training rows.")
     validation_rows: int | None = common.field(default=None, ge=0, description="Validation rows.")
     test_rows: int | None = common.field(default=None, ge=0, description="Usable test rows.")
-    dropped_rows: int = common.field(default=0, ge=0, description="Invalid rows dropped, all files.")
+    dropped_rows: int = common.field(
+        default=0, ge=0, description="Invalid rows dropped, all files."
+    )
     duplicate_train_rows: int = common.field(
         default=0, ge=0, description="Training rows whose normalised text occurs earlier in train."
     )
@@ -269,7 +271,9 @@ class DataReportSummary(common.Model):
         default=None, ge=0, description="Test rows whose normalised text also occurs in train."
     )
     leaked_validation_rows: int | None = common.field(
-        default=None, ge=0, description="Validation rows whose normalised text also occurs in train."
+        default=None,
+        ge=0,
+        description="Validation rows whose normalised text also occurs in train.",
     )
 
 
