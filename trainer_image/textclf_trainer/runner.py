@@ -181,6 +181,9 @@ def run(
     report = inspect(data, merged, backbone, backbone_name)
     summary = report.summary()
     LOG.info("data report: %s", json.dumps(summary.to_wire()))
+    leak_message = datareport.warning_message(report.leaks, report.threshold_percent)
+    if leak_message:
+        LOG.warning("data leakage: %s", leak_message)
     baseline: dict[str, dict[str, Any]] = {}
     if merged.get("baseline", True):
         tracker.phase("baseline")
@@ -223,7 +226,7 @@ def run(
         reports = evaluate(model_dir, data, tracker)
         tracker.phase("save")
         warnings = trust.warnings(
-            leak_message=datareport.warning_message(report.leaks, report.threshold_percent),
+            leak_message=leak_message,
             model=reports,
             baseline=baseline,
         )
