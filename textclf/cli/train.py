@@ -21,7 +21,7 @@ from typing import Any
 
 from textclf.api import channels, codes, results, trainingrun
 from textclf.api import conditions as conds
-from textclf.cli import localruns
+from textclf.cli import localruns, summary
 
 NAME = "train"
 HELP = "Train a model from a TrainingRun file (--local: on this machine)."
@@ -122,14 +122,6 @@ def _status(
     )
 
 
-def _print_metrics(metrics: trainingrun.Metrics, out: Any) -> None:
-    rows = [(name, m) for name in ("train", "validation", "test") if (m := getattr(metrics, name))]
-    out.write(f"{'split':<11}{'examples':>9}{'accuracy':>10}{'macro F1':>10}{'ROC AUC':>9}\n")
-    for name, m in rows:
-        auc = f"{m.macro_roc_auc:.4f}" if m.macro_roc_auc is not None else "n/a"
-        out.write(f"{name:<11}{m.examples:>9}{m.accuracy:>10.4f}{m.macro_f1:>10.4f}{auc:>9}\n")
-
-
 def run(args: argparse.Namespace) -> int:
     if not args.local:
         sys.stderr.write("textclf train: only --local is available in this build\n")
@@ -192,14 +184,10 @@ def run(args: argparse.Namespace) -> int:
         )
     localruns.write_status(run_dir, status)
     out = sys.stdout
-    out.write(f"\nrun {name}: {status.code}")
-    out.write(f" {status.detail_code}\n" if status.detail_code else "\n")
-    if status.description:
-        out.write(status.description + "\n")
-    if status.metrics is not None:
-        _print_metrics(status.metrics, out)
-    if status.artifact is not None:
-        out.write(f"artifact: {status.artifact.uri} ({status.artifact.digest})\n")
-    out.write(f"status: {run_dir / localruns.STATUS}\n")
+    # The same summary as `textclf status`, locally and for a run in a cluster.
+    out.write("\n" + summary.render(name, status) + "\n")
+    if status.description and status.code == codes.StatusCode.TRAINED:
+        out.write(f"  {status.description}\n")  # the rest of the summary says why it failed
+    out.write(f"  status: {run_dir / localruns.STATUS}\n")
     out.flush()
     return finished.exit_code
