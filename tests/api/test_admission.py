@@ -66,6 +66,9 @@ def _manifests() -> list[tuple[str, dict[str, Any]]]:
     for path in sorted((REPO / "examples").rglob("*.yaml")):
         for index, doc in enumerate(yaml.safe_load_all(path.read_text())):
             if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
+                group = doc["apiVersion"].split("/")[0] if "/" in doc["apiVersion"] else ""
+                if group in EXTERNAL_API_GROUPS:
+                    continue  # tests/install checks these with kustomize and Argo CD's own rules
                 found.append((f"{path.relative_to(REPO)}#{index}", doc))
     return found
 
@@ -79,9 +82,6 @@ def test_examples_exist() -> None:
 def test_example_is_accepted(
     control_plane: controlplane.ControlPlane, namespace: str, where: str, doc: dict[str, Any]
 ) -> None:
-    group = doc["apiVersion"].split("/")[0] if "/" in doc["apiVersion"] else ""
-    if group in EXTERNAL_API_GROUPS:
-        pytest.skip(f"{where} is for {group}, not the API server; its own test checks it")
     applied = control_plane.kubectl(
         "apply",
         "--server-side",
