@@ -148,7 +148,11 @@ async def model_event(event: kopf.RawEvent, **_: Any) -> None:
 
 @kopf.on.event(GROUP, VERSION, "trainingtemplates")
 async def template_event(event: kopf.RawEvent, **_: Any) -> None:
-    _seen(reconciler.TEMPLATES, event)
+    _namespace, name, deleted = _seen(reconciler.TEMPLATES, event)
     state = runtime()
+    if deleted:
+        state.reconciler.forget(reconciler.TEMPLATES, ("", name))
+    else:
+        await state.reconciler.template(name)
     for key in state.reconciler.runs_waiting():
         await state.reconciler.run(*key)

@@ -17,7 +17,14 @@ from typing import Any, cast
 
 import kubernetes
 
-from textclf.api import API_VERSION, GROUP, VERSION, textclassifiermodel, trainingrun
+from textclf.api import (
+    API_VERSION,
+    GROUP,
+    VERSION,
+    textclassifiermodel,
+    trainingrun,
+    trainingtemplate,
+)
 
 _local = threading.local()
 REQUESTS = {"count": 0}
@@ -129,6 +136,24 @@ def write_model_status(
     namespace: str, name: str, uid: str, status: dict[str, Any]
 ) -> dict[str, Any]:
     return _replace_status(textclassifiermodel.PLURAL, namespace, name, uid, status)
+
+
+def write_template_status(name: str, uid: str, status: dict[str, Any]) -> dict[str, Any]:
+    """Replace the status of a (cluster-scoped) TrainingTemplate."""
+    custom = kubernetes.client.CustomObjectsApi(_api_client())
+    _count()
+    stored = custom.patch_cluster_custom_object_status(
+        GROUP,
+        VERSION,
+        trainingtemplate.PLURAL,
+        name,
+        [
+            {"op": "test", "path": "/metadata/uid", "value": uid},
+            {"op": "add", "path": "/status", "value": status},
+        ],
+        _content_type="application/json-patch+json",
+    )
+    return cast("dict[str, Any]", stored)
 
 
 def post_event(obj: Mapping[str, Any], *, reason: str, message: str, warning: bool = False) -> None:

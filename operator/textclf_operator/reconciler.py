@@ -18,7 +18,17 @@ from typing import Any
 import pydantic
 
 from textclf.api import codes, textclassifiermodel, trainingrun, trainingtemplate
-from textclf_operator import builders, cache, config, kube, metrics, modelstatus, params, runstatus
+from textclf_operator import (
+    builders,
+    cache,
+    config,
+    kube,
+    metrics,
+    modelstatus,
+    params,
+    runstatus,
+    templatestatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +86,9 @@ class Reconciler:
     async def model(self, namespace: str, name: str) -> None:
         await self._guarded(MODELS, (namespace, name), self._reconcile_model)
 
+    async def template(self, name: str) -> None:
+        await self._guarded(TEMPLATES, ("", name), self._reconcile_template)
+
     async def _guarded(
         self,
         kind: str,
@@ -100,6 +113,8 @@ class Reconciler:
             await asyncio.sleep(delay)
             if kind == RUNS:
                 await self.run(*key)
+            elif kind == TEMPLATES:
+                await self.template(key[1])
             else:
                 await self.model(*key)
 
@@ -314,6 +329,27 @@ class Reconciler:
                 counts[codes.StatusCode(code)] += 1
         for code, count in counts.items():
             metrics.RUNS.labels(code).set(count)
+
+    # --- TrainingTemplate -----------------------------------------------------------------------
+
+    async def _reconcile_template(self, _namespace: str, name: str) -> None:
+        template = self.objects.get(TEMPLATES, "", name)
+        if template is None or (template.get("metadata") or {}).get("deletionTimestamp"):
+            return
+        wire = templatestatus.compute(template, self.clock()).to_wire()
+        try:
+            old = trainingtemplate.TrainingTemplateStatus.model_validate(
+                template.get("status") or {}
+            ).to_wire()
+        except pydantic.ValidationError:
+            old = {}
+        if wire == old:
+            return
+        stored = await asyncio.to_thread(
+            kube.write_template_status, name, template["metadata"]["uid"], wire
+        )
+        metrics.STATUS_WRITES.labels("TrainingTemplate").inc()
+        self.objects.put(TEMPLATES, stored)
 
     # --- TextClassifierModel ---------------------------------------------------------------------
 

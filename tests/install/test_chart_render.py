@@ -29,6 +29,7 @@ NAMESPACED_CONTRACT = {
 }
 CLUSTER_CONTRACT = {
     ("textclf.io", "trainingtemplates"): {"list", "watch"},
+    ("textclf.io", "trainingtemplates/status"): {"patch"},
     ("authentication.k8s.io", "tokenreviews"): {"create"},
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
 }
@@ -135,7 +136,7 @@ def test_rbac_rules_say_who_needs_them() -> None:
     helpers = (charts.CHART / "templates" / "_helpers.tpl").read_text()
     lines = helpers.splitlines()
     rule_starts = [i for i, line in enumerate(lines) if line.startswith("- apiGroups:")]
-    assert len(rule_starts) == 8
+    assert len(rule_starts) == 9
     assert all(lines[i - 1].startswith("# ") for i in rule_starts)
 
 

@@ -424,3 +424,39 @@ def test_metrics_endpoint(operator: handlers.Runtime, cluster: Cluster, template
     assert values['textclf_trainingrun_transitions_total{code="MODEL-QUEUED-FOR-TRAINING"}'] >= 1
     assert values['textclf_status_writes_total{kind="TrainingRun"}'] >= 1
     assert "textclf_trainingrun_queue_wait_seconds_bucket" in text
+
+
+def test_templates_say_whether_they_are_valid(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    custom = cluster.custom
+    custom.create_cluster_custom_object(
+        "textclf.io",
+        "v1alpha1",
+        "trainingtemplates",
+        {
+            "apiVersion": "textclf.io/v1alpha1",
+            "kind": "TrainingTemplate",
+            "metadata": {"name": "broken-defaults"},
+            "spec": {
+                "image": "textclf/trainer:test",
+                "defaults": {"epochs": "three"},
+                "paramsSchema": {"type": "object", "properties": {"epochs": {"type": "integer"}}},
+            },
+        },
+    )
+
+    def valid(name: str) -> dict[str, Any] | None:
+        body = cast(
+            "dict[str, Any]",
+            custom.get_cluster_custom_object("textclf.io", "v1alpha1", "trainingtemplates", name),
+        )
+        found = [
+            c for c in (body.get("status") or {}).get("conditions", []) if c["type"] == "Valid"
+        ]
+        return found[0] if found else None
+
+    assert eventually(lambda: valid(template), 30, "Valid on the good template")["status"] == "True"
+    broken = eventually(lambda: valid("broken-defaults"), 30, "Valid on the broken template")
+    assert (broken["status"], broken["reason"]) == ("False", "SchemaInvalid")
+    assert "params.epochs" in broken["message"]

@@ -142,6 +142,28 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
         eventually(
             lambda: (cluster.model().get("status") or {}).get("latestVersion"), 30, "model status"
         )
+        # a new template: its Valid condition is written
+        cluster.custom.create_cluster_custom_object(
+            GROUP,
+            VERSION,
+            "trainingtemplates",
+            {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "TrainingTemplate",
+                "metadata": {"name": "rbac-template"},
+                "spec": {"image": "textclf/trainer:rbac"},
+            },
+        )
+        eventually(
+            lambda: cast(
+                "dict[str, Any]",
+                cluster.custom.get_cluster_custom_object(
+                    GROUP, VERSION, "trainingtemplates", "rbac-template"
+                ),
+            ).get("status"),
+            30,
+            "the template's status",
+        )
     entries = _audited(control_plane, username)
     refused = [
         f"{e['verb']} {e.get('objectRef', {}).get('resource')}: "

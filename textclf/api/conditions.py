@@ -34,6 +34,8 @@ SINGLE_CLASS = "SingleClassPredictions"
 """TrainingRun: the model predicts one concept for nearly every text (a warning)."""
 WARNINGS = (DATA_LEAKAGE, BELOW_BASELINE, SINGLE_CLASS)
 """Condition types that are True when something about a trained run deserves a person's look."""
+VALID = "Valid"
+"""TrainingTemplate: its paramsSchema is a valid JSON Schema and its defaults satisfy it."""
 READY = "Ready"
 """TextClassifierModel: at least one trained version exists."""
 SERVING = "Serving"
@@ -80,6 +82,9 @@ WARNING_REASONS: dict[str, tuple[str, str]] = {
     SINGLE_CLASS: (REASON_ONE_CLASS, REASON_SEVERAL_CLASSES),
 }
 """Per warning condition: (reason when True, reason when False)."""
+REASON_SCHEMA_VALID = "SchemaValid"
+REASON_SCHEMA_INVALID = "SchemaInvalid"
+"""The template's paramsSchema is not a JSON Schema, or its defaults break it: runs naming it fail."""
 REASON_VERSION_AVAILABLE = "VersionAvailable"
 """Ready: a trained version exists."""
 REASON_NO_TRAINED_VERSION = "NoTrainedVersion"

@@ -188,7 +188,7 @@ def all_crds() -> dict[str, dict[str, Any]]:
         for m, kind_model, scope, has_status in (
             (textclassifiermodel, textclassifiermodel.TextClassifierModel, "Namespaced", True),
             (trainingrun, trainingrun.TrainingRun, "Namespaced", True),
-            (trainingtemplate, trainingtemplate.TrainingTemplate, "Cluster", False),
+            (trainingtemplate, trainingtemplate.TrainingTemplate, "Cluster", True),
         )
     }
 

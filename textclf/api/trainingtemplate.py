@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 
 from textclf.api import common
+from textclf.api import conditions as conds
 
 KIND = "TrainingTemplate"
 PLURAL = "trainingtemplates"
@@ -56,6 +57,19 @@ class TrainingTemplateSpec(common.Model):
     )
 
 
+class TrainingTemplateStatus(common.Model):
+    """Observed state of the template; written by the operator only."""
+
+    observed_generation: int | None = common.field(
+        default=None, description="The .metadata.generation this status reflects."
+    )
+    conditions: Annotated[list[conds.Condition], pydantic.Field(max_length=8)] = common.field(
+        default_factory=list,
+        description="Valid: paramsSchema is a JSON Schema and the defaults satisfy it.",
+        schema={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+
+
 class TrainingTemplate(common.Model):
     """A TrainingTemplate object as stored by the API server."""
 
@@ -63,10 +77,16 @@ class TrainingTemplate(common.Model):
     kind: Literal["TrainingTemplate"] = "TrainingTemplate"
     metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
     spec: TrainingTemplateSpec
+    status: TrainingTemplateStatus | None = None
 
 
 PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Model-Type", "type": "string", "jsonPath": ".spec.modelType"},
     {"name": "Image", "type": "string", "jsonPath": ".spec.image"},
+    {
+        "name": "Valid",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Valid")].status',
+    },
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]

@@ -104,6 +104,10 @@ runs it as this ServiceAccount and fails on a refused request or a rule it never
 - apiGroups: ["textclf.io"]
   resources: ["trainingtemplates"]
   verbs: ["list", "watch"]
+# The reconciler writes each template's Valid condition (is its paramsSchema usable?).
+- apiGroups: ["textclf.io"]
+  resources: ["trainingtemplates/status"]
+  verbs: ["patch"]
 # The progress endpoint checks trainers' projected ServiceAccount tokens with a TokenReview.
 - apiGroups: ["authentication.k8s.io"]
   resources: ["tokenreviews"]
