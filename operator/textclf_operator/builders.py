@@ -176,7 +176,7 @@ def job(
         {"name": channels.TERMINATION_MESSAGE_ENV, "value": channels.TERMINATION_MESSAGE_PATH},
         {"name": "HOME", "value": SCRATCH_DIR},
         {"name": "HF_HOME", "value": f"{SCRATCH_DIR}/huggingface"},
-        {"name": "TMPDIR", "value": f"{SCRATCH_DIR}/tmp"},
+        {"name": "TMPDIR", "value": SCRATCH_DIR},  # exists: the emptyDir itself
         {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
     ]
     container: dict[str, Any] = {
