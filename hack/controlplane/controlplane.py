@@ -455,9 +455,34 @@ class ControlPlane:
                     proc.kill()
                     proc.wait()
             elif (pids / name).exists():
-                with contextlib.suppress(ProcessLookupError, ValueError):
-                    os.kill(int((pids / name).read_text()), signal.SIGTERM)
+                with contextlib.suppress(ValueError):
+                    _terminate(int((pids / name).read_text()))
             (pids / name).unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie of ours counts as gone
+    stat = pathlib.Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def _terminate(pid: int, grace: float = 15.0) -> None:
+    """SIGTERM, wait for the process to exit, SIGKILL after ``grace`` seconds (a detached process
+    of `make dev-cluster`, not our child)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
