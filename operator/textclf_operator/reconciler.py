@@ -149,13 +149,6 @@ class Reconciler:
     ) -> tuple[str | None, str | None, dict[str, Any] | None]:
         """(why no Job may ever be made, what the run waits for, the Job to create)."""
         namespace = run["metadata"]["namespace"]
-        template_obj = self._reference(TEMPLATES, "", spec.template)
-        if template_obj is None:
-            return (
-                None,
-                f"spec.template: TrainingTemplate {spec.template!r} does not exist yet",
-                None,
-            )
         model_obj = self._reference(MODELS, namespace, spec.model_ref.name)
         if model_obj is None:
             return (
@@ -165,10 +158,25 @@ class Reconciler:
                 None,
             )
         try:
-            template = trainingtemplate.TrainingTemplateSpec.model_validate(template_obj["spec"])
             model = textclassifiermodel.TextClassifierModelSpec.model_validate(model_obj["spec"])
         except pydantic.ValidationError as err:
-            return None, f"the template or model is malformed: {err}", None
+            return None, f"the model is malformed: {err}", None
+        name = spec.template or model.template  # the model's template is the default of its runs
+        if name is None:
+            return (
+                f"spec.template: the run names no template, and neither does its model "
+                f"{spec.model_ref.name!r} (spec.template)",
+                None,
+                None,
+            )
+        spec = spec.model_copy(update={"template": name})
+        template_obj = self._reference(TEMPLATES, "", name)
+        if template_obj is None:
+            return None, f"spec.template: TrainingTemplate {name!r} does not exist yet", None
+        try:
+            template = trainingtemplate.TrainingTemplateSpec.model_validate(template_obj["spec"])
+        except pydantic.ValidationError as err:
+            return None, f"the template is malformed: {err}", None
         merged = params.merge(template.defaults, model.params, spec.params)
         found = params.problems(merged, template.params_schema)
         if found:

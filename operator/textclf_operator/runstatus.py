@@ -195,6 +195,9 @@ def _state(o: Observed) -> _State | None:
             message="the Job is suspended (spec.suspend or a queue holds it)",
             suspended=True,
         )
+    counts = job.get("status") or {}
+    if not o.pods and any(counts.get(k) for k in ("active", "failed", "succeeded")):
+        return None  # the Job has Pods the watch has not shown yet (e.g. just after a restart)
     phases = [(p.get("status") or {}).get("phase") for p in o.pods]
     if "Running" in phases:
         return _State(codes.StatusCode.TRAINING, reason=conds.REASON_POD_RUNNING)

@@ -126,7 +126,6 @@ def _delete(path: str) -> Mutation:
 # (id, base object, mutation, substrings the API server's message must contain)
 INVALID: list[tuple[str, dict[str, Any], Mutation, tuple[str, ...]]] = [
     ("run-no-modelref", RUN, _delete("spec.modelRef"), ("spec.modelRef", "Required")),
-    ("run-no-template", RUN, _delete("spec.template"), ("spec.template", "Required")),
     ("run-no-train", RUN, _delete("spec.dataset.train"), ("spec.dataset.train", "Required")),
     ("run-no-output", RUN, _delete("spec.output"), ("spec.output", "Required")),
     ("run-empty-modelref-name", RUN, _set("spec.modelRef.name", ""), ("spec.modelRef.name",)),

@@ -460,3 +460,50 @@ def test_templates_say_whether_they_are_valid(
     broken = eventually(lambda: valid("broken-defaults"), 30, "Valid on the broken template")
     assert (broken["status"], broken["reason"]) == ("False", "SchemaInvalid")
     assert "params.epochs" in broken["message"]
+
+
+def test_a_run_without_template_uses_its_models(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    cluster.create_model("with-default", template=template)
+    cluster.custom.create_namespaced_custom_object(
+        "textclf.io",
+        "v1alpha1",
+        cluster.namespace,
+        "trainingruns",
+        {
+            "apiVersion": "textclf.io/v1alpha1",
+            "kind": "TrainingRun",
+            "metadata": {"name": "defaulted"},
+            "spec": {
+                "modelRef": {"name": "with-default"},
+                "dataset": {"train": {"uri": "configmap://imdb/train.csv"}},
+                "output": {"uri": "pvc://models/x"},
+            },
+        },
+    )
+    pod = cluster.pending_pod("defaulted")
+    assert pod.spec.containers[0].image == "textclf/trainer:test"  # the model's template's image
+    doc = json.loads(pod.metadata.annotations[builders.RUN_SPEC_ANNOTATION])
+    assert doc["spec"]["template"] == template  # the trainer is told which one
+
+    cluster.create_model("without-default")
+    cluster.custom.create_namespaced_custom_object(
+        "textclf.io",
+        "v1alpha1",
+        cluster.namespace,
+        "trainingruns",
+        {
+            "apiVersion": "textclf.io/v1alpha1",
+            "kind": "TrainingRun",
+            "metadata": {"name": "untemplated-run"},
+            "spec": {
+                "modelRef": {"name": "without-default"},
+                "dataset": {"train": {"uri": "configmap://imdb/train.csv"}},
+                "output": {"uri": "pvc://models/x"},
+            },
+        },
+    )
+    failed = cluster.wait_code("untemplated-run", codes.StatusCode.FAILED)
+    assert failed["detailCode"] == codes.DetailCode.INVALID_PARAMS
+    assert "spec.template" in failed["description"]

@@ -174,3 +174,9 @@ def test_pending_pod_says_why() -> None:
     status = _compute(JOB, [pod])
     queued = next(c for c in status.conditions if c.type == "Queued")
     assert (queued.reason, queued.message) == ("PodPending", "ImagePullBackOff: no such image")
+
+
+def test_pods_not_yet_seen_keep_the_status() -> None:
+    training = _compute(JOB, [_pod("Running")])
+    job = {**JOB, "status": {"active": 1}}
+    assert _compute(job, [], previous=training) == training  # no QUEUED while the cache fills

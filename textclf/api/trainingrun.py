@@ -150,8 +150,12 @@ class TrainingRunSpec(common.Model):
     )
 
     model_ref: ModelRef = common.field(description="The TextClassifierModel this run trains.")
-    template: common.ObjectName = common.field(
-        description="Name of a TrainingTemplate (cluster-scoped), e.g. hf-advanced."
+    template: common.ObjectName | None = common.field(
+        default=None,
+        description=(
+            "Name of a TrainingTemplate (cluster-scoped), e.g. hf-advanced; empty: the model's "
+            "spec.template."
+        ),
     )
     params: common.JsonObject | None = common.field(
         default=None,

@@ -24,6 +24,7 @@ from textclf_trainer import (
     artifacts,
     baselines,
     datareport,
+    errors,
     evaluation,
     examples,
     hardware,
@@ -173,7 +174,14 @@ def run(
     tracker = progress.Tracker(progress.Fanout([reporter, log]))
     tracker.phase("load")
     spec = loaded.spec
-    merged = params.effective(spec.template, spec.params)
+    if spec.template is None:
+        raise errors.invalid_params(
+            "spec.template: name the template to train with (in a cluster, the model's "
+            "spec.template is used when the run names none)"
+        )
+    template: str = spec.template
+    spec = spec.model_copy(update={"template": template})
+    merged = params.effective(template, spec.params)
     backbone = params.backbone(merged)
     backbone_name = str((merged.get("model_config") or {}).get(params.BACKBONE_KEY) or backbone)
     data = load_data(loaded, merged)
@@ -197,7 +205,7 @@ def run(
     LOG.info(
         "run %s: %s on %s, %d concepts, %s; %s",
         loaded.name,
-        spec.template,
+        template,
         hardware.describe(),
         len(data.concepts),
         ", ".join(f"{k} {len(v)}" for k, v in data.splits.items()),
@@ -208,7 +216,7 @@ def run(
         model_dir = root / "artifact"
         model_dir.mkdir()
         job = base.TrainJob(
-            template=spec.template,
+            template=template,
             params=merged,
             backbone=backbone,
             concepts=data.concepts,
@@ -221,7 +229,7 @@ def run(
             log=log,
         )
         tracker.phase("train")
-        metadata = template_code.get(spec.template).train(job)
+        metadata = template_code.get(template).train(job)
         tracker.phase("evaluate")
         reports = evaluate(model_dir, data, tracker)
         tracker.phase("save")
@@ -232,7 +240,7 @@ def run(
         )
         result = channels.Result(
             code=codes.StatusCode.TRAINED,
-            message=_message(spec.template, data, reports, baseline, warnings),
+            message=_message(template, data, reports, baseline, warnings),
             metrics={name: evaluation.headline_split(r) for name, r in reports.items()},
             concepts=list(data.concepts),
             baseline={name: evaluation.headline_split(r) for name, r in baseline.items()},
@@ -242,7 +250,7 @@ def run(
         lift = results.lift(result)
         full = {
             "run": loaded.name,
-            "template": spec.template,
+            "template": template,
             "concepts": list(data.concepts),
             "multi_label": data.multi_label,
             "data": {name: r.to_dict() for name, r in data.reports.items()},
