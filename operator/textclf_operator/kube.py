@@ -17,14 +17,7 @@ from typing import Any, cast
 
 import kubernetes
 
-from textclf.api import (
-    API_VERSION,
-    GROUP,
-    VERSION,
-    textclassifiermodel,
-    trainingrun,
-    trainingtemplate,
-)
+from textclf.api import API_VERSION, GROUP, VERSION
 
 _local = threading.local()
 REQUESTS = {"count": 0}
@@ -105,54 +98,28 @@ def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
     batch.patch_namespaced_job(name, namespace, {"spec": {"suspend": suspend}})
 
 
-def _replace_status(
+def write_status(
     plural: str, namespace: str, name: str, uid: str, status: dict[str, Any]
 ) -> dict[str, Any]:
-    """Replace the status of the object ``uid`` (never a re-created namesake); the stored object."""
+    """Replace the status of the object ``uid`` (never a re-created namesake); the stored object.
+    ``namespace`` is empty for cluster-scoped kinds (TrainingTemplate)."""
     custom = kubernetes.client.CustomObjectsApi(_api_client())
     _count()
     # JSON Patch: "test" pins the object's identity; "add" replaces the whole status, so fields
     # that went away are removed, not merged.
-    stored = custom.patch_namespaced_custom_object_status(
-        GROUP,
-        VERSION,
-        namespace,
-        plural,
-        name,
-        [
-            {"op": "test", "path": "/metadata/uid", "value": uid},
-            {"op": "add", "path": "/status", "value": status},
-        ],
-        _content_type="application/json-patch+json",
-    )
-    return cast("dict[str, Any]", stored)
-
-
-def write_run_status(namespace: str, name: str, uid: str, status: dict[str, Any]) -> dict[str, Any]:
-    return _replace_status(trainingrun.PLURAL, namespace, name, uid, status)
-
-
-def write_model_status(
-    namespace: str, name: str, uid: str, status: dict[str, Any]
-) -> dict[str, Any]:
-    return _replace_status(textclassifiermodel.PLURAL, namespace, name, uid, status)
-
-
-def write_template_status(name: str, uid: str, status: dict[str, Any]) -> dict[str, Any]:
-    """Replace the status of a (cluster-scoped) TrainingTemplate."""
-    custom = kubernetes.client.CustomObjectsApi(_api_client())
-    _count()
-    stored = custom.patch_cluster_custom_object_status(
-        GROUP,
-        VERSION,
-        trainingtemplate.PLURAL,
-        name,
-        [
-            {"op": "test", "path": "/metadata/uid", "value": uid},
-            {"op": "add", "path": "/status", "value": status},
-        ],
-        _content_type="application/json-patch+json",
-    )
+    patch: list[dict[str, Any]] = [
+        {"op": "test", "path": "/metadata/uid", "value": uid},
+        {"op": "add", "path": "/status", "value": status},
+    ]
+    json_patch = "application/json-patch+json"
+    if namespace:
+        stored = custom.patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, plural, name, patch, _content_type=json_patch
+        )
+    else:
+        stored = custom.patch_cluster_custom_object_status(
+            GROUP, VERSION, plural, name, patch, _content_type=json_patch
+        )
     return cast("dict[str, Any]", stored)
 
 

@@ -9,21 +9,13 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pydantic
-
 from textclf.api import codes, textclassifiermodel, trainingrun
 from textclf.api import conditions as conds
-
-
-def _run_status(run: Mapping[str, Any]) -> trainingrun.TrainingRunStatus:
-    try:
-        return trainingrun.TrainingRunStatus.model_validate(run.get("status") or {})
-    except pydantic.ValidationError:
-        return trainingrun.TrainingRunStatus()
+from textclf_operator import stored
 
 
 def _version(run: Mapping[str, Any]) -> textclassifiermodel.Version:
-    status = _run_status(run)
+    status = stored.status(run, trainingrun.TrainingRunStatus)
     metrics = status.metrics or trainingrun.Metrics()
     headline = textclassifiermodel.HeadlineMetrics(
         test_accuracy=metrics.test.accuracy if metrics.test else None,
@@ -45,12 +37,7 @@ def compute(
     now: datetime.datetime,
 ) -> textclassifiermodel.TextClassifierModelStatus:
     """The status ``model`` should have, given the runs that reference it."""
-    try:
-        previous = textclassifiermodel.TextClassifierModelStatus.model_validate(
-            model.get("status") or {}
-        )
-    except pydantic.ValidationError:
-        previous = textclassifiermodel.TextClassifierModelStatus()
+    previous = stored.status(model, textclassifiermodel.TextClassifierModelStatus)
     spec = textclassifiermodel.TextClassifierModelSpec.model_validate(model.get("spec") or {})
     generation = (model.get("metadata") or {}).get("generation")
     newest_first = sorted(

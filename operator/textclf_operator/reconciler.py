@@ -27,6 +27,7 @@ from textclf_operator import (
     modelstatus,
     params,
     runstatus,
+    stored,
     templatestatus,
 )
 
@@ -207,7 +208,7 @@ class Reconciler:
             return
         if (run.get("metadata") or {}).get("deletionTimestamp"):
             return  # garbage collection removes the Job and Pods
-        previous = _run_status(run)
+        previous = stored.status(run, trainingrun.TrainingRunStatus)
         try:
             spec = trainingrun.TrainingRunSpec.model_validate(run.get("spec") or {})
         except pydantic.ValidationError as err:
@@ -289,16 +290,11 @@ class Reconciler:
         wire = status.to_wire()
         if wire == previous.to_wire():
             return
-        meta = run["metadata"]
-        stored = await asyncio.to_thread(
-            kube.write_run_status, meta["namespace"], meta["name"], meta["uid"], wire
-        )
-        metrics.STATUS_WRITES.labels("TrainingRun").inc()
-        self.objects.put(RUNS, stored)
+        await self._write_status(RUNS, trainingrun.KIND, run, wire)
         if status.code != previous.code or status.detail_code != previous.detail_code:
             await self._transition(run, previous, status)
         self._count_runs()
-        await self.model(meta["namespace"], run["spec"]["modelRef"]["name"])
+        await self.model(run["metadata"]["namespace"], run["spec"]["modelRef"]["name"])
 
     async def _transition(
         self,
@@ -311,23 +307,20 @@ class Reconciler:
             return
         metrics.TRANSITIONS.labels(code).inc()
         if code == codes.StatusCode.TRAINING and previous.start_time is None and status.start_time:
-            created = _parse_time(run["metadata"].get("creationTimestamp"))
+            created = runstatus.parse_time(run["metadata"].get("creationTimestamp"))
             if created is not None:
                 metrics.QUEUE_WAIT.observe((status.start_time - created).total_seconds())
         if code in runstatus.TERMINAL and status.start_time and status.completion_time:
             metrics.DURATION.labels(code).observe(
                 (status.completion_time - status.start_time).total_seconds()
             )
-        try:
-            await asyncio.to_thread(
-                kube.post_event,
-                {**run, "kind": trainingrun.KIND},
-                reason=EVENT_REASONS[code],
-                message=status.description or code,
-                warning=code == codes.StatusCode.FAILED,
-            )
-        except Exception as err:  # an Event is best effort, status is not
-            log.warning("could not post an Event for %s: %s", run["metadata"]["name"], err)
+        await self._event(
+            run,
+            trainingrun.KIND,
+            reason=EVENT_REASONS[code],
+            message=status.description or code,
+            warning=code == codes.StatusCode.FAILED,
+        )
 
     def _count_runs(self) -> None:
         counts = dict.fromkeys(codes.StatusCode, 0)
@@ -345,19 +338,8 @@ class Reconciler:
         if template is None or (template.get("metadata") or {}).get("deletionTimestamp"):
             return
         wire = templatestatus.compute(template, self.clock()).to_wire()
-        try:
-            old = trainingtemplate.TrainingTemplateStatus.model_validate(
-                template.get("status") or {}
-            ).to_wire()
-        except pydantic.ValidationError:
-            old = {}
-        if wire == old:
-            return
-        stored = await asyncio.to_thread(
-            kube.write_template_status, name, template["metadata"]["uid"], wire
-        )
-        metrics.STATUS_WRITES.labels("TrainingTemplate").inc()
-        self.objects.put(TEMPLATES, stored)
+        if wire != stored.status(template, trainingtemplate.TrainingTemplateStatus).to_wire():
+            await self._write_status(TEMPLATES, trainingtemplate.KIND, template, wire)
 
     # --- TextClassifierModel ---------------------------------------------------------------------
 
@@ -372,44 +354,53 @@ class Reconciler:
         ]
         status = modelstatus.compute(model, runs, self.clock())
         wire = status.to_wire()
-        try:
-            old = textclassifiermodel.TextClassifierModelStatus.model_validate(
-                model.get("status") or {}
-            ).to_wire()
-        except pydantic.ValidationError:
-            old = {}
-        if wire == old:
+        old = stored.status(model, textclassifiermodel.TextClassifierModelStatus)
+        if wire == old.to_wire():
             return
-        stored = await asyncio.to_thread(
-            kube.write_model_status, namespace, name, model["metadata"]["uid"], wire
-        )
-        metrics.STATUS_WRITES.labels("TextClassifierModel").inc()
-        self.objects.put(MODELS, stored)
-        was = (old.get("latestVersion") or {}).get("run")
+        await self._write_status(MODELS, textclassifiermodel.KIND, model, wire)
+        was = old.latest_version.run if old.latest_version else None
         now_latest = status.latest_version.run if status.latest_version else None
         if now_latest and now_latest != was:
-            try:
-                await asyncio.to_thread(
-                    kube.post_event,
-                    {**model, "kind": textclassifiermodel.KIND},
-                    reason="VersionTrained",
-                    message=f"version {now_latest} is now the latest trained version",
-                )
-            except Exception as err:  # best effort
-                log.warning("could not post an Event for model %s: %s", name, err)
+            await self._event(
+                model,
+                textclassifiermodel.KIND,
+                reason="VersionTrained",
+                message=f"version {now_latest} is now the latest trained version",
+            )
 
+    # --- writes ----------------------------------------------------------------------------------
 
-def _run_status(run: Mapping[str, Any]) -> trainingrun.TrainingRunStatus:
-    try:
-        return trainingrun.TrainingRunStatus.model_validate(run.get("status") or {})
-    except pydantic.ValidationError:
-        return trainingrun.TrainingRunStatus()
+    async def _write_status(
+        self, plural: str, kind: str, body: Mapping[str, Any], wire: dict[str, Any]
+    ) -> None:
+        """The one place status is written, for every kind; the cache keeps what was stored."""
+        meta = body["metadata"]
+        stored = await asyncio.to_thread(
+            kube.write_status, plural, meta.get("namespace") or "", meta["name"], meta["uid"], wire
+        )
+        metrics.STATUS_WRITES.labels(kind).inc()
+        self.objects.put(plural, stored)
 
-
-def _parse_time(value: str | None) -> datetime.datetime | None:
-    if not value:
-        return None
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    async def _event(
+        self,
+        body: Mapping[str, Any],
+        kind: str,
+        *,
+        reason: str,
+        message: str,
+        warning: bool = False,
+    ) -> None:
+        """An Event about ``body``; best effort: a lost Event never blocks a status write."""
+        try:
+            await asyncio.to_thread(
+                kube.post_event,
+                {**body, "kind": kind},
+                reason=reason,
+                message=message,
+                warning=warning,
+            )
+        except Exception as err:
+            log.warning("could not post an Event for %s: %s", body["metadata"]["name"], err)
 
 
 def _invalid_spec_status(

@@ -47,7 +47,8 @@ class _State:
     result: channels.Result | None = None
 
 
-def _parse_time(value: str | None) -> datetime.datetime | None:
+def parse_time(value: str | None) -> datetime.datetime | None:
+    """A Kubernetes timestamp (RFC 3339, "Z"), or None."""
     if not value:
         return None
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -83,7 +84,7 @@ def _started(pod: Mapping[str, Any]) -> datetime.datetime | None:
     state = _container(pod).get("state") or {}
     for key in ("running", "terminated"):
         if key in state and state[key].get("startedAt"):
-            return _parse_time(state[key]["startedAt"])
+            return parse_time(state[key]["startedAt"])
     return None
 
 
@@ -298,7 +299,7 @@ def compute(o: Observed) -> trainingrun.TrainingRunStatus:
     completion_time = prev.completion_time if state.code in TERMINAL else None
     if state.code in TERMINAL and completion_time is None:
         job_done = (o.job or {}).get("status", {}).get("completionTime")
-        completion_time = _parse_time(job_done) or o.now
+        completion_time = parse_time(job_done) or o.now
     progress = prev.progress
     if o.progress is not None and (
         progress is None or o.progress.updated_at >= progress.updated_at

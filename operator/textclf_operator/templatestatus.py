@@ -14,19 +14,14 @@ import pydantic
 
 from textclf.api import conditions as conds
 from textclf.api import trainingtemplate
-from textclf_operator import params
+from textclf_operator import params, stored
 
 
 def compute(
     template: Mapping[str, Any], now: datetime.datetime
 ) -> trainingtemplate.TrainingTemplateStatus:
     """The status ``template`` should have."""
-    try:
-        previous = trainingtemplate.TrainingTemplateStatus.model_validate(
-            template.get("status") or {}
-        )
-    except pydantic.ValidationError:
-        previous = trainingtemplate.TrainingTemplateStatus()
+    previous = stored.status(template, trainingtemplate.TrainingTemplateStatus)
     generation = (template.get("metadata") or {}).get("generation")
     try:
         spec = trainingtemplate.TrainingTemplateSpec.model_validate(template.get("spec") or {})

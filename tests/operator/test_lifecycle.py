@@ -22,6 +22,36 @@ from textclf_operator import builders, handlers
 pytestmark = pytest.mark.cluster
 
 
+def _plain_pod(cluster: Cluster, name: str, labels: dict[str, str]) -> Any:
+    """A Pod no Job made (admitted under the restricted profile), with ``labels``."""
+    return cluster.core.create_namespaced_pod(
+        cluster.namespace,
+        cast(
+            "Any",
+            {
+                "metadata": {"name": name, "labels": labels},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "busybox",
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                        }
+                    ],
+                },
+            },
+        ),
+    )
+
+
 def _condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
     return next(c for c in status["conditions"] if c["type"] == type_)
 
@@ -222,59 +252,9 @@ def test_progress_is_refused_from_strangers(
     assert post_progress(operator, None, report) == 401
     assert post_progress(operator, "not-a-token", report) == 401
     assert post_progress(operator, cluster.token(pod, audience="other-audience"), report) == 401
-    stranger = cluster.core.create_namespaced_pod(
-        cluster.namespace,
-        cast(
-            "Any",
-            {
-                "metadata": {"name": "stranger"},
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [
-                        {
-                            "name": "c",
-                            "image": "busybox",
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                        }
-                    ],
-                },
-            },
-        ),
-    )
+    stranger = _plain_pod(cluster, "stranger", {})
     assert post_progress(operator, cluster.token(stranger), report) == 403
-    impostor = cluster.core.create_namespaced_pod(
-        cluster.namespace,
-        cast(
-            "Any",
-            {
-                "metadata": {"name": "impostor", "labels": {builders.RUN_LABEL: "guarded"}},
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [
-                        {
-                            "name": "c",
-                            "image": "busybox",
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                        }
-                    ],
-                },
-            },
-        ),
-    )
+    impostor = _plain_pod(cluster, "impostor", {builders.RUN_LABEL: "guarded"})
     eventually(lambda: operator.objects.get("pods", cluster.namespace, "impostor"), 30, "cached")
     # labelled as the run's, but not made by the run's Job: refused
     assert post_progress(operator, cluster.token(impostor), {"percent": 99}) == 403
