@@ -20,6 +20,14 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
 
 
+def sentence_vectors(
+    hidden: torch.Tensor, attention_mask: torch.Tensor, *, normalize: bool
+) -> torch.Tensor:
+    """The sentence vector of each row: mean pooling, then L2 normalisation when asked (float32)."""
+    pooled = mean_pool(hidden, attention_mask).float()
+    return torch.nn.functional.normalize(pooled, p=2, dim=1) if normalize else pooled
+
+
 def encode(
     model: Any,  # a transformers AutoModel
     tokenizer: Any,
@@ -40,9 +48,7 @@ def encode(
         ).to(device)
         with torch.inference_mode():
             hidden = model(**inputs).last_hidden_state
-            pooled = mean_pool(hidden, inputs["attention_mask"]).float()
-            if normalize:
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+            pooled = sentence_vectors(hidden, inputs["attention_mask"], normalize=normalize)
         result: npt.NDArray[np.float32] = pooled.cpu().numpy()
         return result
 

@@ -8,6 +8,7 @@ unreadable, 15 data leakage with ``fail_on_leakage``; the Job fails at once); 20
 Progress goes to ``TEXTCLF_PROGRESS_URL`` when set, else as JSON lines to stdout; logs go to stderr.
 
 ``--templates`` prints the template catalogue as JSON (what the Helm chart's TrainingTemplates come from).
+``serve ARTIFACT --name MODEL`` runs the predictor server instead (``server``).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def quiet_libraries() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        from textclf_trainer import server  # noqa: PLC0415  (aiohttp: only to serve)
+
+        return server.main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m textclf_trainer", description=__doc__.split("\n")[0]
     )

@@ -22,7 +22,7 @@ import safetensors.numpy
 import torch
 import transformers
 
-from textclf_trainer import artifacts, batching, embeddings, hardware, storage
+from textclf_trainer import artifacts, batching, embeddings, hardware, runtimes, storage
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -75,9 +75,17 @@ def select(
 
 
 class Predictor:
-    """A loaded model folder."""
+    """A loaded model folder, run by one of ``runtimes`` (plain fp32 PyTorch unless asked otherwise)."""
 
-    def __init__(self, folder: pathlib.Path, device: torch.device | None = None) -> None:
+    def __init__(
+        self,
+        folder: pathlib.Path,
+        device: torch.device | None = None,
+        *,
+        runtime: runtimes.Name = "torch",
+        precision: runtimes.Precision = "fp32",
+        threads: int | None = None,
+    ) -> None:
         self.folder = folder
         self.metadata = artifacts.read_metadata(folder)
         self.device = device or hardware.device()
@@ -91,6 +99,9 @@ class Predictor:
                 str(folder)
             )
         self.model.to(self.device).eval()
+        self.runtime = runtimes.make(
+            runtime, self.model, self.device, precision=precision, threads=threads
+        )
 
     @classmethod
     def load(cls, uri: str, base_dir: pathlib.Path | None = None) -> Predictor:
@@ -111,10 +122,18 @@ class Predictor:
             truncation=True,
             max_length=self.metadata.max_length,
             return_tensors="pt",
-        ).to(self.device)
-        with torch.inference_mode():
-            logits = self.model(**inputs).logits.float()
-        result: npt.NDArray[np.float32] = logits.cpu().numpy()
+        )
+        output = self.runtime.forward(inputs["input_ids"], inputs["attention_mask"])
+        if self._head is None:
+            logits: npt.NDArray[np.float32] = output.numpy()
+            return logits
+        # embedding-logreg: the frozen encoder's sentence vector, then the logistic regression.
+        vectors = embeddings.sentence_vectors(
+            output, inputs["attention_mask"], normalize=self.metadata.normalize
+        ).numpy()
+        result: npt.NDArray[np.float32] = (
+            vectors @ self._head["weight"].T + self._head["bias"]
+        ).astype(np.float32)
         return result
 
     def scores(
@@ -123,21 +142,10 @@ class Predictor:
         batch_size: int = DEFAULT_BATCH_SIZE,
         on_batch: Callable[[int, int], None] | None = None,
     ) -> npt.NDArray[np.float32]:
-        """Scores, shape (texts, concepts), columns in ``concepts`` order, rows in ``texts`` order."""
+        """Scores, shape (texts, concepts), columns in ``concepts`` order, rows in ``texts`` order;
+        texts are batched by length so padding stays small."""
         if not texts:
             return np.zeros((0, len(self.concepts)), dtype=np.float32)
-        if self._head is not None:
-            vectors = embeddings.encode(
-                self.model,
-                self.tokenizer,
-                texts,
-                max_length=self.metadata.max_length,
-                batch_size=batch_size,
-                normalize=self.metadata.normalize,
-                on_batch=on_batch,
-            )
-            logits = (vectors @ self._head["weight"].T + self._head["bias"]).astype(np.float32)
-            return self._activate(logits)
         logits = batching.map_in_order(texts, batch_size, self._logits, on_batch)
         return self._activate(logits)
 

@@ -1,0 +1,142 @@
+"""Dynamic batching for the predictor server: texts of concurrent requests share one forward pass.
+
+Each request submits its texts and awaits their score rows. One worker task takes what is queued, waits
+at most ``max_wait`` seconds (counted from the oldest waiting request, so requests that queued up during
+the previous pass never wait twice) for up to ``max_batch_size`` texts, and runs the model once in a
+single inference thread, where intra-op threads use every core. The scoring function orders each batch
+by length so padding stays small. A request larger than ``max_batch_size`` is never split across passes
+of others: it forms its own batch, scored in length-sorted chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+Scores = npt.NDArray[np.float32]
+
+
+@dataclasses.dataclass
+class _Pending:
+    texts: Sequence[str]
+    future: asyncio.Future[Scores]
+    queued_at: float
+
+
+class Batcher:
+    """Owned by the server; ``start`` in its event loop, ``stop`` when it shuts down."""
+
+    def __init__(
+        self,
+        score: Callable[[list[str]], Scores],  # rows in input order
+        *,
+        max_batch_size: int = 32,
+        max_wait: float = 0.005,
+        on_batch: Callable[[int, float], None] | None = None,  # (texts, seconds) per pass
+        on_queue: Callable[[int], None] | None = None,  # texts waiting, after each change
+    ) -> None:
+        if max_batch_size < 1:
+            raise ValueError("max_batch_size must be at least 1")
+        if max_wait < 0:
+            raise ValueError("max_wait must not be negative")
+        self.score = score
+        self.max_batch_size = max_batch_size
+        self.max_wait = max_wait
+        self.on_batch = on_batch
+        self.on_queue = on_queue
+        self._pending: list[_Pending] = []
+        self._wakeup = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="inference")
+
+    @property
+    def waiting(self) -> int:
+        """Texts queued and not yet in a forward pass."""
+        return sum(len(p.texts) for p in self._pending)
+
+    def start(self) -> None:
+        self._worker = asyncio.get_running_loop().create_task(self._run(), name="batcher")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+        for pending in self._pending:
+            if not pending.future.done():
+                pending.future.set_exception(RuntimeError("the server is shutting down"))
+        self._pending.clear()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def submit(self, texts: Sequence[str]) -> Scores:
+        """Score rows for ``texts``, in their order."""
+        future: asyncio.Future[Scores] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(texts, future, time.monotonic()))
+        self._queue_changed()
+        self._wakeup.set()
+        return await future
+
+    def _queue_changed(self) -> None:
+        if self.on_queue is not None:
+            self.on_queue(self.waiting)
+
+    def _take(self) -> list[_Pending]:
+        """The requests of the next pass: oldest first, up to ``max_batch_size`` texts (at least one
+        request, however large)."""
+        taken: list[_Pending] = []
+        size = 0
+        while self._pending:
+            head = self._pending[0]
+            if taken and size + len(head.texts) > self.max_batch_size:
+                break
+            taken.append(self._pending.pop(0))
+            size += len(head.texts)
+        return [p for p in taken if not p.future.done()]  # a client that left is not scored
+
+    async def _gather(self) -> None:
+        """Wait until a full batch is queued or the oldest request has waited ``max_wait``."""
+        while self.waiting < self.max_batch_size:
+            left = self._pending[0].queued_at + self.max_wait - time.monotonic()
+            if left <= 0:
+                return
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=left)
+            except TimeoutError:
+                return
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._pending:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            await self._gather()
+            batch = self._take()
+            self._queue_changed()
+            if not batch:
+                continue
+            texts = [t for p in batch for t in p.texts]
+            started = time.monotonic()
+            try:
+                rows = await loop.run_in_executor(self._executor, self.score, texts)
+            except Exception as err:  # every waiting request learns of it; the worker goes on
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(err)
+                continue
+            if self.on_batch is not None:
+                self.on_batch(len(texts), time.monotonic() - started)
+            start = 0
+            for pending in batch:
+                end = start + len(pending.texts)
+                if not pending.future.done():
+                    pending.future.set_result(rows[start:end])
+                start = end
