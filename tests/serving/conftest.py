@@ -1,0 +1,100 @@
+"""Fixtures of the serving tests: one model trained on the bundled SST-2 subset, and predictor
+servers run as real processes (``python -m textclf_trainer serve``) on free loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from tests.trainer import runs
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SST2 = runs.REPO / "examples" / "data" / "sst2"
+MODEL = "reviews"
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> runs.Trained:
+    """hf-advanced fine-tuned for one epoch on the bundled 800 SST-2 rows (about 20 s on 2 cores)."""
+    folder = tmp_path_factory.mktemp("serving-model")
+    return runs.train(
+        folder,
+        {"train": SST2 / "train.csv", "test": SST2 / "validation.csv"},
+        "hf-advanced",
+        params={"max_length": 64, "trainer_config": {"num_train_epochs": 1, "learning_rate": 1e-4}},
+        **runs.SST2,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serving(artifact: pathlib.Path | str, *args: str, ready: bool = True) -> Iterator[str]:
+    """A predictor server process; yields its base URL once it is ready (or only live)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "textclf_trainer", "serve", str(artifact),
+        "--name", MODEL, "--version", "v1", "--port", str(port), *args,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    path = "/v2/health/ready" if ready else "/v2/health/live"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            try:
+                with urllib.request.urlopen(base + path, timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def server(trained: runs.Trained) -> Iterator[str]:
+    """The trained model served in fp32 (the same arithmetic as ``textclf predict --local``)."""
+    digest = trained.outcome.result.artifact.digest if trained.outcome.result.artifact else None
+    assert digest
+    with serving(trained.artifact, "--digest", digest, "--precision", "fp32") as base:
+        yield base
+
+
+@pytest.fixture
+def tampered(trained: runs.Trained, tmp_path: pathlib.Path) -> pathlib.Path:
+    """A copy of the artifact with one byte of its model card changed after sealing."""
+    copy = tmp_path / "artifact"
+    shutil.copytree(trained.artifact, copy)
+    card = copy / "README.md"
+    card.write_text(card.read_text() + " ")
+    return copy
