@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.serving.conftest import MODEL, SST2, serving
+from tests.serving.conftest import MODEL, SST2, free_port, serving
 from tests.trainer import runs
 from textclf.api import serving as contract
 
@@ -259,3 +259,30 @@ def test_same_answers_as_predict_local(server: str, trained: runs.Trained) -> No
     assert [[c["id"] for c in s] for s in served] == [[c["name"] for c in e] for e in expected]
     for s, e in zip(served, expected, strict=True):
         assert [c["value"] for c in s] == pytest.approx([c["value"] for c in e], abs=1e-5)
+
+
+def test_textclf_serve_locally(trained: runs.Trained) -> None:
+    """``textclf serve ARTIFACT`` serves the folder under its name, as a user starts it."""
+    port = free_port()
+    command = [sys.executable, "-m", "textclf.cli.main", "serve", str(trained.artifact),
+               "--port", str(port), "--precision", "fp32"]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if call("GET", base + contract.READY_PATH)[0] == 200:
+                        break
+                except aiohttp.ClientConnectionError:
+                    pass
+                asyncio.run(asyncio.sleep(0.2))
+            status, body = call(
+                "POST", base + contract.v1_predict_path("artifact"), {"instances": TEXTS}
+            )
+            assert status == 200
+            assert len(body["predictions"]) == 2
+        finally:
+            process.terminate()
+            process.wait(10)
+        assert process.stdout is not None
+        assert b"/v1/models/artifact:predict" in process.stdout.read()

@@ -17,6 +17,7 @@ from types import ModuleType
 COMMANDS: tuple[str, ...] = (
     "textclf.cli.train",
     "textclf.cli.predict",
+    "textclf.cli.serve",
     "textclf.cli.evaluate",
     "textclf.cli.status",
 )

@@ -21,16 +21,16 @@ import functools
 import pathlib
 import tempfile
 import warnings
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import torch
 
-Name = Literal["torch", "onnx"]
-Precision = Literal["auto", "fp32", "bf16"]
-NAMES: tuple[Name, ...] = ("torch", "onnx")
-PRECISIONS: tuple[Precision, ...] = ("auto", "fp32", "bf16")
+from textclf_trainer import serveargs
+
+Name: TypeAlias = serveargs.Runtime
+Precision: TypeAlias = serveargs.Precision
 
 
 class Runtime(Protocol):

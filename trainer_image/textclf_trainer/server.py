@@ -33,15 +33,13 @@ from textclf_trainer import (
     hardware,
     predictor,
     protocol,
-    runtimes,
+    serveargs,
     servingmetrics,
     storage,
 )
 
 LOG = logging.getLogger("textclf_trainer.server")
 SERVER_NAME = "textclf-predictor"
-DEFAULT_MAX_BATCH_SIZE = 32
-DEFAULT_MAX_WAIT_MS = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,10 +52,10 @@ class Settings:
     digest: str | None = None
     host: str = "127.0.0.1"
     port: int = serving.CONTAINER_PORT
-    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
-    max_wait_ms: float = DEFAULT_MAX_WAIT_MS
-    runtime: runtimes.Name = "torch"
-    precision: runtimes.Precision = "auto"
+    max_batch_size: int = serveargs.DEFAULT_MAX_BATCH_SIZE
+    max_wait_ms: float = serveargs.DEFAULT_MAX_WAIT_MS
+    runtime: serveargs.Runtime = "torch"
+    precision: serveargs.Precision = "auto"
     threads: int | None = None
 
 
@@ -293,37 +291,6 @@ def _error(status: int, message: str) -> web.Response:
     )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``serve``'s options, shared with ``textclf serve``."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=serving.CONTAINER_PORT, help="port")
-    parser.add_argument(
-        "--max-batch-size",
-        type=int,
-        default=DEFAULT_MAX_BATCH_SIZE,
-        help="texts per forward pass at most, across concurrent requests",
-    )
-    parser.add_argument(
-        "--max-wait-ms",
-        type=float,
-        default=DEFAULT_MAX_WAIT_MS,
-        help="how long the oldest request waits for others to share its pass",
-    )
-    parser.add_argument(
-        "--runtime",
-        choices=runtimes.NAMES,
-        default="torch",
-        help="torch (default), or onnx: ONNX Runtime on the CPU (needs onnxruntime)",
-    )
-    parser.add_argument(
-        "--precision",
-        choices=runtimes.PRECISIONS,
-        default="auto",
-        help="torch runtime: auto = bf16 for batches where the CPU has native bf16, else fp32",
-    )
-    parser.add_argument("--threads", type=int, help="intra-op threads (default: the CPU quota)")
-
-
 def settings_from(args: argparse.Namespace, artifact: str, name: str) -> Settings:
     return Settings(
         artifact=artifact,
@@ -361,7 +328,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--name", required=True, help="the model's name in the URL paths")
     parser.add_argument("--version", help="the version served (a TrainingRun name)")
     parser.add_argument("--digest", help="expected artifact digest (sha256:...)")
-    add_arguments(parser)
+    serveargs.add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
