@@ -13,7 +13,7 @@ Precision = Literal["auto", "fp32", "bf16"]
 RUNTIMES: tuple[Runtime, ...] = ("torch", "onnx")
 PRECISIONS: tuple[Precision, ...] = ("auto", "fp32", "bf16")
 DEFAULT_MAX_BATCH_SIZE = 32
-DEFAULT_MAX_WAIT_MS = 5.0
+DEFAULT_MAX_WAIT_MS = 2.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
