@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from textclf.api import API_VERSION, channels, codes, trainingrun, trainingtemplate
@@ -25,6 +25,7 @@ from textclf_operator import config
 RUN_LABEL = "textclf.io/run"
 """On the Job and its Pods: the name of the TrainingRun they train."""
 MODEL_LABEL = "textclf.io/model"
+"""On training Jobs and Pods and on predictor Deployments, Pods and Services: the model's name."""
 RUN_SPEC_ANNOTATION = "textclf.io/run-spec"
 """Pod annotation holding the run spec the trainer reads (mounted as a file via the downward API)."""
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
@@ -67,6 +68,15 @@ def _mounts(spec: trainingrun.TrainingRunSpec) -> tuple[list[dict[str, Any]], li
     if spec.dataset.test is not None:
         uris.append((spec.dataset.test.uri, False))
     uris.append((spec.output.uri, True))
+    return uri_volumes(uris)
+
+
+def uri_volumes(
+    uris: Sequence[tuple[str, bool]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Volumes and mounts for the pvc:// and configmap:// URIs among ``uris`` ((uri, writable)
+    pairs), each source once and read-only unless a URI on it is written; other schemes need none.
+    Shared by the training Job and the predictor Deployment (``predictors``)."""
     writable: dict[tuple[str, str], bool] = {}
     for uri, write in uris:
         match = _URI.match(uri)
@@ -114,6 +124,53 @@ def _resources(
     if limits:
         resources["limits"] = limits
     return resources
+
+
+def scratch_env() -> list[dict[str, str]]:
+    """HOME, caches and temporary files on the scratch emptyDir (the root filesystem is read-only)."""
+    return [
+        {"name": "HOME", "value": SCRATCH_DIR},
+        {"name": "HF_HOME", "value": f"{SCRATCH_DIR}/huggingface"},
+        {"name": "TMPDIR", "value": SCRATCH_DIR},  # exists: the emptyDir itself
+        {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+    ]
+
+
+def pod_security_context() -> dict[str, Any]:
+    """The Pod part of the "restricted" Pod Security profile, as a fixed non-root user."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+        "runAsGroup": 65532,
+        "fsGroup": 65532,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security_context() -> dict[str, Any]:
+    """The container part of the "restricted" profile, with a read-only root filesystem."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def owner_reference(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The controller owner reference to ``body`` (one of our kinds): garbage collection deletes
+    the owned object with it, and the owner cannot vanish before its dependents in foreground
+    deletion."""
+    meta = body["metadata"]
+    return {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def pod_failure_policy() -> dict[str, Any]:
@@ -174,10 +231,7 @@ def job(
         {"name": channels.PROGRESS_URL_ENV, "value": settings.progress_url},
         {"name": channels.PROGRESS_TOKEN_PATH_ENV, "value": f"{TOKEN_DIR}/token"},
         {"name": channels.TERMINATION_MESSAGE_ENV, "value": channels.TERMINATION_MESSAGE_PATH},
-        {"name": "HOME", "value": SCRATCH_DIR},
-        {"name": "HF_HOME", "value": f"{SCRATCH_DIR}/huggingface"},
-        {"name": "TMPDIR", "value": SCRATCH_DIR},  # exists: the emptyDir itself
-        {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+        *scratch_env(),
     ]
     container: dict[str, Any] = {
         "name": CONTAINER,
@@ -188,13 +242,7 @@ def job(
         "terminationMessagePath": channels.TERMINATION_MESSAGE_PATH,
         # The trainer writes its result there; if it dies before, the log tail tells why.
         "terminationMessagePolicy": "FallbackToLogsOnError",
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": container_security_context(),
         "volumeMounts": [
             {"name": "run-spec", "mountPath": RUN_SPEC_DIR, "readOnly": True},
             {"name": "progress-token", "mountPath": TOKEN_DIR, "readOnly": True},
@@ -210,13 +258,7 @@ def job(
         "serviceAccountName": settings.trainer_service_account,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 65532,
-            "runAsGroup": 65532,
-            "fsGroup": 65532,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": pod_security_context(),
         "containers": [container],
         "volumes": [
             {
@@ -285,16 +327,7 @@ def job(
             "name": job_name(name),
             "namespace": namespace,
             "labels": job_labels,
-            "ownerReferences": [
-                {
-                    "apiVersion": API_VERSION,
-                    "kind": trainingrun.KIND,
-                    "name": name,
-                    "uid": meta["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [owner_reference(run, trainingrun.KIND)],
         },
         "spec": job_spec,
     }

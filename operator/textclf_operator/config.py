@@ -25,7 +25,11 @@ class Config:
     progress_token_seconds: int = 3600
     """Lifetime of the projected progress token (the kubelet refreshes it)."""
     scratch_size: str = "20Gi"
-    """Size limit of the training Pod's scratch emptyDir (caches, checkpoints)."""
+    """Size limit of the training and predictor Pods' scratch emptyDir (caches, checkpoints, a
+    downloaded artifact)."""
+    predictor_image: str = "registry.example.com/textclf/textclf-trainer:0.1.0"
+    """Image of the predictor Deployments (``python -m textclf_trainer serve``): the trainer image,
+    which the chart sets from ``trainingTemplates.image``."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -41,4 +45,5 @@ class Config:
             progress_min_interval=float(
                 env.get("TEXTCLF_PROGRESS_MIN_INTERVAL", defaults.progress_min_interval)
             ),
+            predictor_image=env.get("TEXTCLF_PREDICTOR_IMAGE", defaults.predictor_image),
         )

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
 from aiohttp import web
 
 from textclf.api import GROUP, VERSION
-from textclf_operator import builders, cache, config, kube, metrics, progress, reconciler
+from textclf_operator import (
+    builders,
+    cache,
+    config,
+    kube,
+    metrics,
+    predictors,
+    progress,
+    reconciler,
+)
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +142,31 @@ async def pod_event(event: kopf.RawEvent, **_: Any) -> None:
     namespace, _name, _deleted = _seen(reconciler.PODS, event)
     run = event["object"]["metadata"]["labels"][builders.RUN_LABEL]
     await runtime().reconciler.run(namespace, run)
+
+
+PREDICTOR_LABELS: Mapping[str, Any] = {
+    "app.kubernetes.io/name": predictors.NAME,
+    builders.MODEL_LABEL: kopf.PRESENT,
+}
+"""What marks the predictor Deployments and Services the operator made (see ``predictors``)."""
+
+
+async def _predictor_seen(kind: str, event: kopf.RawEvent) -> None:
+    namespace, _name, _deleted = _seen(kind, event)
+    model = event["object"]["metadata"]["labels"][builders.MODEL_LABEL]
+    await runtime().reconciler.model(namespace, model)
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=PREDICTOR_LABELS)
+async def deployment_event(event: kopf.RawEvent, **_: Any) -> None:
+    """A predictor Deployment changed (its rollout, its replicas): the model's status follows."""
+    await _predictor_seen(reconciler.DEPLOYMENTS, event)
+
+
+@kopf.on.event("", "v1", "services", labels=PREDICTOR_LABELS)
+async def service_event(event: kopf.RawEvent, **_: Any) -> None:
+    """A predictor Service changed or went away: the model's reconcile puts it back if needed."""
+    await _predictor_seen(reconciler.SERVICES, event)
 
 
 @kopf.on.event(GROUP, VERSION, "textclassifiermodels")

@@ -98,6 +98,62 @@ def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
     batch.patch_namespaced_job(name, namespace, {"spec": {"suspend": suspend}})
 
 
+FIELD_MANAGER = "textclf-operator"
+"""The field manager of the operator's server-side applies (predictor Deployments and Services)."""
+
+
+def apply(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """Server-side apply of a Deployment or Service the operator owns: creates it, or updates the
+    fields the operator manages (and removes those it no longer sets), taking them over from anyone
+    who changed them by hand. The stored object."""
+    meta = manifest["metadata"]
+    name, namespace = meta["name"], meta["namespace"]
+    options: dict[str, Any] = {
+        "field_manager": FIELD_MANAGER,
+        "force": True,
+        "_content_type": "application/apply-patch+yaml",
+    }
+    body = cast("Any", dict(manifest))
+    stored: Any
+    _count()
+    try:
+        if manifest["kind"] == "Deployment":
+            apps = kubernetes.client.AppsV1Api(_api_client())
+            stored = apps.patch_namespaced_deployment(name, namespace, body, **options)
+        elif manifest["kind"] == "Service":
+            core = kubernetes.client.CoreV1Api(_api_client())
+            stored = core.patch_namespaced_service(name, namespace, body, **options)
+        else:
+            raise ValueError(f"apply knows no {manifest['kind']}")
+    except kubernetes.client.ApiException as err:
+        if err.status in (400, 422):
+            raise Refused(_refusal(err)) from err
+        raise
+    return _to_dict(stored)
+
+
+def delete(kind: str, namespace: str, name: str, uid: str) -> None:
+    """Delete the Deployment or Service ``uid`` (never a re-created namesake); its Pods go by garbage
+    collection. Already gone, or replaced by another object of that name: nothing to do."""
+    options = kubernetes.client.V1DeleteOptions(
+        preconditions=kubernetes.client.V1Preconditions(uid=uid),
+        propagation_policy="Background",
+    )
+    _count()
+    try:
+        if kind == "Deployment":
+            apps = kubernetes.client.AppsV1Api(_api_client())
+            apps.delete_namespaced_deployment(name, namespace, body=options)
+        elif kind == "Service":
+            core = kubernetes.client.CoreV1Api(_api_client())
+            core.delete_namespaced_service(name, namespace, body=options)
+        else:
+            raise ValueError(f"delete knows no {kind}")
+    except kubernetes.client.ApiException as err:
+        if err.status not in (404, 409):
+            raise
+
+
 def write_status(
     plural: str, namespace: str, name: str, uid: str, status: dict[str, Any]
 ) -> dict[str, Any]:

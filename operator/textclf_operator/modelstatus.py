@@ -1,4 +1,5 @@
-"""Pure computation of a TextClassifierModel's status from its runs: versions, latest version, Ready.
+"""Pure computation of a TextClassifierModel's status: versions, latest version, Ready, and (from
+``servingstatus``) its serving.
 
 A model's versions are the TrainingRuns that name it; the newest trained one is its latest version.
 """
@@ -11,7 +12,7 @@ from typing import Any
 
 from textclf.api import codes, textclassifiermodel, trainingrun
 from textclf.api import conditions as conds
-from textclf_operator import stored
+from textclf_operator import servingstatus, stored
 
 
 def _version(run: Mapping[str, Any]) -> textclassifiermodel.Version:
@@ -31,14 +32,23 @@ def _version(run: Mapping[str, Any]) -> textclassifiermodel.Version:
     )
 
 
+def latest_version(
+    runs: Sequence[Mapping[str, Any]], now: datetime.datetime
+) -> textclassifiermodel.Version | None:
+    """The newest trained version among ``runs`` (the model's own), or None."""
+    trained = [v for v in map(_version, runs) if v.code == codes.StatusCode.TRAINED]
+    return max(trained, key=lambda v: (v.trained_at or now, v.run)) if trained else None
+
+
 def compute(
     model: Mapping[str, Any],
     runs: Sequence[Mapping[str, Any]],
     now: datetime.datetime,
+    serving: servingstatus.Observed | None = None,
 ) -> textclassifiermodel.TextClassifierModelStatus:
-    """The status ``model`` should have, given the runs that reference it."""
+    """The status ``model`` should have, given the runs that reference it and what the reconciler
+    saw of its predictor (``serving``; None: serving disabled and no predictor)."""
     previous = stored.status(model, textclassifiermodel.TextClassifierModelStatus)
-    spec = textclassifiermodel.TextClassifierModelSpec.model_validate(model.get("spec") or {})
     generation = (model.get("metadata") or {}).get("generation")
     newest_first = sorted(
         runs,
@@ -46,8 +56,7 @@ def compute(
         reverse=True,
     )
     versions = [_version(r) for r in newest_first]
-    trained = [v for v in versions if v.code == codes.StatusCode.TRAINED]
-    latest = max(trained, key=lambda v: (v.trained_at or now, v.run)) if trained else None
+    latest = latest_version(runs, now)
     conditions = conds.set_condition(
         previous.conditions,
         type=conds.READY,
@@ -59,19 +68,16 @@ def compute(
         now=now,
         observed_generation=generation,
     )
-    serving = spec.serving
+    observed = serving or servingstatus.Observed(
+        choice=servingstatus.Choice(enabled=False), deployment=None
+    )
+    serving_status, reason, message = servingstatus.condition(observed)
     conditions = conds.set_condition(
         conditions,
         type=conds.SERVING,
-        status="Unknown" if serving and serving.enabled else "False",
-        reason="ServingNotSupported"
-        if serving and serving.enabled
-        else conds.REASON_SERVING_DISABLED,
-        message=(
-            "this operator version does not run predictors yet; use `textclf predict --local`"
-            if serving and serving.enabled
-            else "spec.serving.enabled is false"
-        ),
+        status=serving_status,
+        reason=reason,
+        message=message,
         now=now,
         observed_generation=generation,
     )
@@ -79,5 +85,6 @@ def compute(
         observed_generation=generation,
         latest_version=latest,
         versions=versions[: textclassifiermodel.MAX_VERSIONS],
+        serving=servingstatus.status(model, observed),
         conditions=conditions,
     )

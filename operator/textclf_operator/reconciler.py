@@ -3,8 +3,10 @@
 Every watch event and every accepted progress report ends here. A run's reconcile reads the cache
 (its Job, its Pods, its model and template), creates the Job if the run has none yet, computes the
 status with ``runstatus`` and writes it only when it changed, with an Event and metrics on every
-change of code. Reconciles of one object never overlap (a lock per object); a failed one is retried
-with backoff.
+change of code. A model's reconcile resolves ``spec.serving`` to a version (``servingstatus``),
+applies the predictor Deployment and Service (``predictors``) only where the cached ones differ,
+removes them when serving is off, and computes the model's status from its runs and the Deployment.
+Reconciles of one object never overlap (a lock per object); a failed one is retried with backoff.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 
 import pydantic
 
-from textclf.api import codes, textclassifiermodel, trainingrun, trainingtemplate
+from textclf.api import codes, serving, textclassifiermodel, trainingrun, trainingtemplate
+from textclf.api import conditions as conds
 from textclf_operator import (
     builders,
     cache,
@@ -26,20 +29,32 @@ from textclf_operator import (
     metrics,
     modelstatus,
     params,
+    predictors,
     runstatus,
+    servingstatus,
     stored,
     templatestatus,
 )
 
 log = logging.getLogger(__name__)
 
-RUNS, JOBS, PODS, MODELS, TEMPLATES = (
+RUNS, JOBS, PODS, MODELS, TEMPLATES, DEPLOYMENTS, SERVICES = (
     "trainingruns",
     "jobs",
     "pods",
     "textclassifiermodels",
     "trainingtemplates",
+    "deployments",
+    "services",
 )
+PREDICTOR_KINDS = {DEPLOYMENTS: "Deployment", SERVICES: "Service"}
+"""The objects the operator makes for a served model: cache kind -> Kubernetes kind."""
+SERVING_TROUBLE = (
+    conds.REASON_UNAVAILABLE,
+    conds.REASON_VERSION_NOT_FOUND,
+    conds.REASON_PREDICTOR_REFUSED,
+)
+"""Serving reasons that get a Warning Event when the condition turns to them."""
 
 EVENT_REASONS = {
     codes.StatusCode.QUEUED: "Queued",
@@ -75,6 +90,8 @@ class Reconciler:
         self._locks: dict[tuple[str, cache.Key], asyncio.Lock] = {}
         self._failures: dict[tuple[str, cache.Key], int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._applied: dict[tuple[str, cache.Key], tuple[str, int | None]] = {}
+        """Per predictor object: (uid, generation) our last apply left, to notice hand edits."""
 
     # --- scheduling ------------------------------------------------------------------------------
 
@@ -129,6 +146,9 @@ class Reconciler:
         if lock is not None and not lock.locked():
             del self._locks[(kind, key)]
         self._failures.pop((kind, key), None)
+        if kind == MODELS:  # its predictor objects go by garbage collection
+            for plural in PREDICTOR_KINDS:
+                self._applied.pop((plural, (key[0], serving.predictor_name(key[1]))), None)
 
     def runs_waiting(self, namespace: str | None = None) -> list[cache.Key]:
         """Runs without a Job yet (e.g. refused for a missing template), to retry when one appears."""
@@ -346,18 +366,39 @@ class Reconciler:
     async def _reconcile_model(self, namespace: str, name: str) -> None:
         model = self.objects.get(MODELS, namespace, name)
         if model is None or (model.get("metadata") or {}).get("deletionTimestamp"):
-            return
+            return  # garbage collection removes the predictor Deployment and Service
+        spec = textclassifiermodel.TextClassifierModelSpec.model_validate(model.get("spec") or {})
+        in_namespace = self.objects.all(RUNS, namespace)
         runs = [
-            r
-            for r in self.objects.all(RUNS, namespace)
-            if (r.get("spec") or {}).get("modelRef", {}).get("name") == name
+            r for r in in_namespace if (r.get("spec") or {}).get("modelRef", {}).get("name") == name
         ]
-        status = modelstatus.compute(model, runs, self.clock())
+        now = self.clock()
+        choice = servingstatus.choose(
+            model, spec.serving, in_namespace, modelstatus.latest_version(runs, now)
+        )
+        refused: str | None = None
+        if choice.served is not None:
+            refused = await self._apply_predictor(model, choice.served)
+        elif not choice.enabled:
+            await self._remove_predictor(model)
+        # else: the spec names no servable version; a predictor already running is left as it is
+        observed = servingstatus.Observed(
+            choice=choice, deployment=self._predictor(DEPLOYMENTS, model), refused=refused
+        )
+        status = modelstatus.compute(model, runs, now, observed)
         wire = status.to_wire()
         old = stored.status(model, textclassifiermodel.TextClassifierModelStatus)
         if wire == old.to_wire():
             return
         await self._write_status(MODELS, textclassifiermodel.KIND, model, wire)
+        await self._model_events(model, old, status)
+
+    async def _model_events(
+        self,
+        model: Mapping[str, Any],
+        old: textclassifiermodel.TextClassifierModelStatus,
+        status: textclassifiermodel.TextClassifierModelStatus,
+    ) -> None:
         was = old.latest_version.run if old.latest_version else None
         now_latest = status.latest_version.run if status.latest_version else None
         if now_latest and now_latest != was:
@@ -367,6 +408,90 @@ class Reconciler:
                 reason="VersionTrained",
                 message=f"version {now_latest} is now the latest trained version",
             )
+        served_before = old.serving.version if old.serving else None
+        served = status.serving.version if status.serving else None
+        if served and served != served_before:
+            await self._event(
+                model,
+                textclassifiermodel.KIND,
+                reason="ServedVersionChanged",
+                message=f"the predictor rolls out version {served}"
+                + (f" (was {served_before})" if served_before else ""),
+            )
+        before = conds.find(old.conditions, conds.SERVING)
+        after = conds.find(status.conditions, conds.SERVING)
+        if (
+            after is not None
+            and after.reason in SERVING_TROUBLE
+            and (before is None or before.reason != after.reason)
+        ):
+            await self._event(
+                model,
+                textclassifiermodel.KIND,
+                reason=f"Serving{after.reason}",
+                message=after.message,
+                warning=True,
+            )
+
+    def _predictor(self, plural: str, model: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The model's own predictor object of ``plural`` in the cache, if any."""
+        meta = model["metadata"]
+        held = self.objects.get(plural, meta["namespace"], serving.predictor_name(meta["name"]))
+        if held is None or not predictors.controlled_by(held, meta["uid"]):
+            return None
+        return held
+
+    async def _apply_predictor(
+        self, model: Mapping[str, Any], served: predictors.Served
+    ) -> str | None:
+        """Make the predictor Service and Deployment what ``served`` wants, writing only what
+        differs; why the API server refused them, if it did."""
+        meta = model["metadata"]
+        namespace, name = meta["namespace"], serving.predictor_name(meta["name"])
+        wanted = {
+            SERVICES: predictors.service(model),
+            DEPLOYMENTS: predictors.deployment(served, self.settings),
+        }
+        for plural, manifest in wanted.items():
+            kind = PREDICTOR_KINDS[plural]
+            held = self.objects.get(plural, namespace, name)
+            if held is not None and not predictors.controlled_by(held, meta["uid"]):
+                return (
+                    f"a {kind} named {name} exists that this model does not control (an earlier "
+                    "model of the same name on its way out, or someone else's); it is left alone"
+                )
+            if held is not None and self._current(plural, held, manifest):
+                continue
+            try:
+                applied = await asyncio.to_thread(kube.apply, manifest)
+            except kube.Refused as refused:
+                return f"the API server refused the predictor {kind}: {refused}"
+            self.objects.put(plural, applied)
+            self._applied[(plural, (namespace, name))] = (
+                applied["metadata"]["uid"],
+                applied["metadata"].get("generation"),
+            )
+        return None
+
+    def _current(self, plural: str, held: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool:
+        """Whether ``held`` already is what ``manifest`` asks: the same hash, and no spec change by
+        anyone else since our last apply (a Deployment's generation moves with its spec)."""
+        if predictors.applied_hash(held) != predictors.applied_hash(manifest):
+            return False
+        meta = held["metadata"]
+        last = self._applied.get((plural, (meta["namespace"], meta["name"])))
+        return last is None or last == (meta["uid"], meta.get("generation"))
+
+    async def _remove_predictor(self, model: Mapping[str, Any]) -> None:
+        """Delete the model's predictor Deployment and Service, if it has them."""
+        for plural, kind in PREDICTOR_KINDS.items():
+            held = self._predictor(plural, model)
+            if held is None:
+                continue
+            meta = held["metadata"]
+            await asyncio.to_thread(kube.delete, kind, meta["namespace"], meta["name"], meta["uid"])
+            self.objects.remove(plural, meta["namespace"], meta["name"])
+            self._applied.pop((plural, (meta["namespace"], meta["name"])), None)
 
     # --- writes ----------------------------------------------------------------------------------
 

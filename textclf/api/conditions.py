@@ -88,9 +88,26 @@ REASON_SCHEMA_INVALID = "SchemaInvalid"
 REASON_VERSION_AVAILABLE = "VersionAvailable"
 """Ready: a trained version exists."""
 REASON_NO_TRAINED_VERSION = "NoTrainedVersion"
+"""Ready, and Serving with an empty ``spec.serving.version``: no run of the model has trained yet."""
 REASON_SERVING_DISABLED = "ServingDisabled"
-REASON_REPLICAS_READY = "ReplicasReady"
-REASON_REPLICAS_NOT_READY = "ReplicasNotReady"
+"""Serving: ``spec.serving.enabled`` is false (or unset); the predictor Deployment and Service are
+removed."""
+REASON_VERSION_NOT_FOUND = "VersionNotFound"
+"""Serving: ``spec.serving.version`` names a run that does not exist, trains another model, or has
+not trained (the message says which); a predictor already running is left as it is."""
+REASON_ROLLING_OUT = "RollingOut"
+"""Serving (Unknown): the predictor Deployment is being created or rolled out, or not yet observed by
+its controller; the message counts ready and updated replicas."""
+REASON_PREDICTOR_READY = "Ready"
+"""Serving (True): every replica of the predictor runs the chosen version and is ready."""
+REASON_UNAVAILABLE = "Unavailable"
+"""Serving: the rollout stalled (Progressing=False, e.g. ProgressDeadlineExceeded) or replicas of a
+finished rollout are not ready (Available=False); the message is the Deployment's own."""
+REASON_SCALED_TO_ZERO = "ScaledToZero"
+"""Serving: ``spec.serving.replicas`` is 0; the Deployment and Service exist, no predictor runs."""
+REASON_PREDICTOR_REFUSED = "PredictorRefused"
+"""Serving: the API server refused the predictor Deployment or Service (the message says why);
+retrying the same object cannot help, a change of the model's spec may."""
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 

@@ -22,6 +22,8 @@ SHORT_NAMES = ("tcm",)
 MAX_CONCEPTS = 1024
 MAX_VERSIONS = 20
 """Versions kept in status, newest first; older runs remain as TrainingRun objects."""
+MAX_SERVED_NAME_LENGTH = 52
+"""A served model's name: its predictor Service, ``NAME-predictor``, must be a DNS label (63)."""
 
 Concept = Annotated[str, pydantic.StringConstraints(min_length=1, max_length=256)]
 
@@ -91,11 +93,21 @@ class Version(common.Model):
 
 
 class ServingStatus(common.Model):
-    """Where and what is served."""
+    """Where and what is served: read from the predictor Deployment the operator made."""
 
-    url: str | None = common.field(default=None, max_length=2048, description="Predictor URL.")
-    version: str | None = common.field(default=None, max_length=253, description="Run served.")
-    ready_replicas: int | None = common.field(default=None, ge=0, description="Ready replicas.")
+    url: str | None = common.field(
+        default=None,
+        max_length=2048,
+        description="In-cluster URL of the predictor Service (http://NAME.NAMESPACE.svc.cluster.local).",
+    )
+    version: str | None = common.field(
+        default=None,
+        max_length=253,
+        description="Run the predictor Deployment runs (or rolls out to, see the Serving condition).",
+    )
+    ready_replicas: int | None = common.field(
+        default=None, ge=0, description="Ready predictor replicas, of every version."
+    )
 
 
 class TextClassifierModelStatus(common.Model):
@@ -121,6 +133,24 @@ class TextClassifierModelStatus(common.Model):
 class TextClassifierModel(common.Model):
     """A TextClassifierModel object as stored by the API server."""
 
+    model_config = pydantic.ConfigDict(
+        json_schema_extra=common.rules_extra(
+            common.Rule(
+                cel=(
+                    "!has(self.spec.serving) || !has(self.spec.serving.enabled) "
+                    "|| !self.spec.serving.enabled "
+                    f"|| (size(self.metadata.name) <= {MAX_SERVED_NAME_LENGTH} "
+                    "&& self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$'))"
+                ),
+                message=(
+                    f"metadata.name of a served model must be a DNS label of at most "
+                    f"{MAX_SERVED_NAME_LENGTH} characters that starts with a letter: its predictor "
+                    "Service is named NAME-predictor"
+                ),
+            )
+        )
+    )
+
     api_version: Literal["textclf.io/v1alpha1"] = "textclf.io/v1alpha1"
     kind: Literal["TextClassifierModel"] = "TextClassifierModel"
     metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
@@ -145,6 +175,20 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
         "type": "string",
         "jsonPath": '.status.conditions[?(@.type=="Serving")].status',
     },
+    {"name": "Served", "type": "string", "jsonPath": ".status.serving.version"},
+    {
+        "name": "Replicas",
+        "type": "integer",
+        "jsonPath": ".status.serving.readyReplicas",
+        "description": "Ready predictor replicas.",
+    },
     {"name": "Template", "type": "string", "jsonPath": ".spec.template", "priority": 1},
+    {
+        "name": "Serving-Reason",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Serving")].reason',
+        "priority": 1,
+    },
+    {"name": "URL", "type": "string", "jsonPath": ".status.serving.url", "priority": 1},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]

@@ -64,6 +64,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{/* The trainer image: what the TrainingTemplates and the predictor Deployments run. */}}
+{{- define "textclf-operator.trainerImage" -}}
+{{- include "textclf-operator.image" (list .Values.trainingTemplates.image .) }}
+{{- end }}
+
 {{/* The ports the operator listens on; the operator reads the first two from its environment. */}}
 {{- define "textclf-operator.metricsPort" -}}9090{{- end }}
 {{- define "textclf-operator.progressPort" -}}8081{{- end }}
@@ -96,6 +101,15 @@ runs it as this ServiceAccount and fails on a refused request or a rule it never
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+# A served model's predictor Deployment: watched (its rollout becomes the model's status), written
+# by server-side apply (patch; create when the apply makes it), deleted when serving is turned off.
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
+# A served model's predictor Service: the same, so a Service deleted by hand comes back.
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
 {{- end }}
 
 {{/* The operator's rules that only a ClusterRole can grant (cluster-scoped resources). */}}
