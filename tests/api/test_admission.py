@@ -437,14 +437,18 @@ def test_printer_columns(control_plane: controlplane.ControlPlane, namespace: st
     ]
     assert runs.stdout.split()[7:10] == ["base", "reviews", "hf-advanced"]
     models = control_plane.kubectl("get", "tcm", "-n", namespace)
-    assert models.stdout.split()[:6] == [
+    assert models.stdout.split()[:8] == [
         "NAME",
         "LATEST",
         "TEST-ACCURACY",
         "READY",
         "SERVING",
+        "SERVED",
+        "REPLICAS",
         "AGE",
     ]
+    wide = control_plane.kubectl("get", "tcm", "-n", namespace, "-o", "wide")
+    assert wide.stdout.split()[7:11] == ["TEMPLATE", "SERVING-REASON", "URL", "AGE"]
     templates = control_plane.kubectl("get", "tt")
     assert templates.returncode == 0, templates.stderr
 

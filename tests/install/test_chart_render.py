@@ -26,6 +26,8 @@ NAMESPACED_CONTRACT = {
     ("batch", "jobs"): {"get", "list", "watch", "create", "patch"},
     ("", "pods"): {"list", "watch"},
     ("", "events"): {"create"},
+    ("apps", "deployments"): {"list", "watch", "create", "patch", "delete"},
+    ("", "services"): {"list", "watch", "create", "patch", "delete"},
 }
 CLUSTER_CONTRACT = {
     ("textclf.io", "trainingtemplates"): {"list", "watch"},
@@ -136,7 +138,7 @@ def test_rbac_rules_say_who_needs_them() -> None:
     helpers = (charts.CHART / "templates" / "_helpers.tpl").read_text()
     lines = helpers.splitlines()
     rule_starts = [i for i, line in enumerate(lines) if line.startswith("- apiGroups:")]
-    assert len(rule_starts) == 9
+    assert len(rule_starts) == 11
     assert all(lines[i - 1].startswith("# ") for i in rule_starts)
 
 
@@ -192,6 +194,11 @@ def test_operator_deployment() -> None:
     assert env["TEXTCLF_METRICS_PORT"]["value"] == "9090"
     assert env["TEXTCLF_PROGRESS_PORT"]["value"] == "8081"
     assert env["TEXTCLF_TRAINER_SERVICE_ACCOUNT"]["value"] == "trainer"
+    # predictors run the trainer image, the one the TrainingTemplates name
+    assert (
+        env["TEXTCLF_PREDICTOR_IMAGE"]["value"]
+        == "registry.example.com/textclf/textclf-trainer:0.1.0"
+    )
     assert "TEXTCLF_TRAINER_SERVICE_ACCOUNT" not in {
         e["name"] for e in _container(charts.render())["env"]
     }
@@ -225,6 +232,8 @@ def test_image_digest_wins_over_tag() -> None:
     assert _container(objs)["image"] == f"registry.example.com/textclf/textclf-operator@{digest}"
     images = {t["spec"]["image"] for t in _by_kind(objs, "TrainingTemplate")}
     assert images == {"registry.example.com/textclf/textclf-trainer:9"}
+    env = {e["name"]: e.get("value") for e in _container(objs)["env"]}
+    assert env["TEXTCLF_PREDICTOR_IMAGE"] == "registry.example.com/textclf/textclf-trainer:9"
 
 
 # --- Service, ServiceMonitor, NetworkPolicy -------------------------------------------------------

@@ -3,9 +3,13 @@
 The chart's ServiceAccount, ClusterRole and binding are applied to the real API server; the operator
 then runs with a token of that ServiceAccount (the same credentials it has in a cluster) through the
 paths that use each permission: a full lifecycle with progress (TokenReview), a suspended run that is
-resumed (Job patch) and a Job deleted by hand (Job get). The API server's audit log then says what
-the operator did: no request may have been refused, and every granted (group, resource, verb) must
-have been used at least once.
+resumed (Job patch), a Job deleted by hand (Job get), and a served model whose predictor Deployment
+and Service are made, switched to a newer version and removed again. The API server's audit log then
+says what the operator did: no request may have been refused, and every granted (group, resource,
+verb) must have been used at least once.
+
+A server-side apply that creates its object is audited as a ``patch`` but authorized as ``create``
+as well (the API server refuses it without both); its 201 answer is what shows the ``create`` used.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from tests.operator.support import (
     result_message,
     running_operator,
 )
-from textclf.api import GROUP, VERSION, codes
+from textclf.api import GROUP, VERSION, codes, serving
+from textclf_operator import predictors
 
 pytestmark = pytest.mark.cluster
 
@@ -95,7 +100,25 @@ def _used(entries: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
             continue  # discovery (/apis, /version): allowed to every authenticated user
         resource = ref["resource"] + (f"/{ref['subresource']}" if ref.get("subresource") else "")
         used.add((ref.get("apiGroup", ""), resource, entry["verb"]))
+        if entry["verb"] == "patch" and entry.get("responseStatus", {}).get("code") == 201:
+            used.add((ref.get("apiGroup", ""), resource, "create"))  # an apply that created
     return used
+
+
+def _predictor_runs(cluster: Cluster) -> str | None:
+    """The version the model's predictor Deployment runs, or None while it has none."""
+    apps = kubernetes.client.AppsV1Api(cluster.core.api_client)
+    try:
+        found = apps.read_namespaced_deployment(
+            serving.predictor_name("reviews"), cluster.namespace
+        )
+    except kubernetes.client.ApiException as err:
+        if err.status == 404:
+            return None
+        raise
+    assert found.spec is not None
+    labels = (found.spec.template.metadata and found.spec.template.metadata.labels) or {}
+    return labels.get(predictors.VERSION_LABEL)
 
 
 def test_operator_needs_every_rule_it_is_granted_and_no_other(
@@ -110,7 +133,7 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
         _token(api_client, username), tmp_path / "operator.kubeconfig"
     )
     cluster = Cluster(api_client, restricted_namespace)
-    cluster.create_model()
+    cluster.create_model(serving={"enabled": True})
     with running_operator(control_plane, kubeconfig) as state:
         # a whole lifecycle, with progress
         cluster.create_run("rbac-full")
@@ -119,6 +142,38 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
         assert post_progress(state, cluster.token(pod), {"percent": 10}) == 202
         cluster.finish_pod(pod, 0, result_message())
         cluster.wait_code("rbac-full", codes.StatusCode.TRAINED)
+        # the served model's predictor: created by server-side apply, then watched
+        eventually(lambda: _predictor_runs(cluster) == "rbac-full", 30, "the predictor")
+        # a newer version: the Deployment is applied again (patch)
+        cluster.create_run("rbac-newer")
+        newer = cluster.pending_pod("rbac-newer")
+        cluster.start_pod(newer)
+        cluster.finish_pod(newer, 0, result_message())
+        eventually(lambda: _predictor_runs(cluster) == "rbac-newer", 30, "the version switch")
+        # a Service deleted by hand is applied back (watch, create)
+        cluster.core.delete_namespaced_service(
+            serving.predictor_name("reviews"), restricted_namespace
+        )
+        eventually(
+            lambda: cluster.core.list_namespaced_service(restricted_namespace).items,
+            30,
+            "the Service back",
+        )
+        # serving off: both are deleted
+        cluster.custom.patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            restricted_namespace,
+            "textclassifiermodels",
+            "reviews",
+            {"spec": {"serving": {"enabled": False}}},
+        )
+        eventually(lambda: _predictor_runs(cluster) is None, 30, "the predictor removed")
+        eventually(
+            lambda: not cluster.core.list_namespaced_service(restricted_namespace).items,
+            30,
+            "the Service removed",
+        )
         # suspend and resume: the Job is patched
         cluster.create_run("rbac-held", suspend=True)
         cluster.job("rbac-held")
