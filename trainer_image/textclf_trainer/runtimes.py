@@ -95,7 +95,7 @@ class OnnxRuntime:
         path = folder / "model.onnx"
         example = torch.ones((2, 8), dtype=torch.long)
         model = model.to("cpu").eval()
-        output = "logits" if hasattr(model, "classifier") or hasattr(model, "score") else "hidden"
+        output = "output"  # logits, or embedding-logreg's last hidden state
         with torch.no_grad(), warnings.catch_warnings():
             # The tracer warns of every Python-level branch on shapes; the export is checked by
             # agreement with the plain model (tests/serving/test_runtimes.py), not by these.
