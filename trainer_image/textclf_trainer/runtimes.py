@@ -91,35 +91,36 @@ class OnnxRuntime:
     def __init__(self, model: Any, threads: int, work_dir: pathlib.Path | None = None) -> None:
         import onnxruntime  # noqa: PLC0415  (an optional dependency: only when asked for)
 
-        folder = pathlib.Path(tempfile.mkdtemp(prefix="textclf-onnx-", dir=work_dir))
-        path = folder / "model.onnx"
         example = torch.ones((2, 8), dtype=torch.long)
         model = model.to("cpu").eval()
         output = "output"  # logits, or embedding-logreg's last hidden state
-        with torch.no_grad(), warnings.catch_warnings():
-            # The tracer warns of every Python-level branch on shapes; the export is checked by
-            # agreement with the plain model (tests/serving/test_runtimes.py), not by these.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _Wrapped(model),
-                (example, example),
-                str(path),
-                input_names=["input_ids", "attention_mask"],
-                output_names=[output],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "sequence"},
-                    "attention_mask": {0: "batch", 1: "sequence"},
-                    output: {0: "batch"},
-                },
-                opset_version=17,
-                dynamo=False,
-            )
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        # The session holds the graph in memory; the exported file is gone once it is built.
+        with tempfile.TemporaryDirectory(prefix="textclf-onnx-", dir=work_dir) as folder:
+            path = pathlib.Path(folder) / "model.onnx"
+            with torch.no_grad(), warnings.catch_warnings():
+                # The tracer warns of every Python-level branch on shapes; the export is checked
+                # by agreement with the plain model (tests/serving/test_runtimes.py), not by these.
+                warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    _Wrapped(model),
+                    (example, example),
+                    str(path),
+                    input_names=["input_ids", "attention_mask"],
+                    output_names=[output],
+                    dynamic_axes={
+                        "input_ids": {0: "batch", 1: "sequence"},
+                        "attention_mask": {0: "batch", 1: "sequence"},
+                        output: {0: "batch"},
+                    },
+                    opset_version=17,
+                    dynamo=False,
+                )
+            self.session = onnxruntime.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         self.description = f"onnxruntime {onnxruntime.__version__} fp32 (CPU)"
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
