@@ -19,6 +19,10 @@ import controlplane
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
+pytest_plugins = ("tests.operator.fixtures",)
+"""The real operator and a restricted namespace, for the operator tests and any other that needs them
+(``textclf predict`` against a served model)."""
+
 
 @pytest.fixture(scope="session")
 def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[controlplane.ControlPlane]:

@@ -14,6 +14,9 @@ Routes (KServe V1 and the Open Inference Protocol V2, as KServe's own servers sp
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 CONTAINER_PORT = 8080
 """The predictor listens here in its Pod (HTTP: both protocols and /metrics)."""
 SERVICE_PORT = 80
@@ -37,6 +40,17 @@ COMPONENT = "predictor"
 CONTAINER = "predictor"
 ARTIFACT_DIGEST_ENV = "TEXTCLF_ARTIFACT_DIGEST"
 """The digest (``sha256:…``) the server must find before it reports ready."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Concept:
+    """One scored concept of one text, as every prediction path returns it (local, served, SDK)."""
+
+    name: str
+    value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value}
 
 
 def predictor_name(model: str) -> str:

@@ -24,21 +24,37 @@ COMMANDS: tuple[str, ...] = (
 """Command modules, in the order ``textclf --help`` lists them."""
 
 
-def build_parser(modules: Sequence[ModuleType]) -> argparse.ArgumentParser:
+def build_parser(
+    modules: Sequence[ModuleType],
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``textclf`` parser and each command's own parser, by command name."""
     parser = argparse.ArgumentParser(
         prog="textclf", description="Train, evaluate and serve text classifiers."
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers: dict[str, argparse.ArgumentParser] = {}
     for module in modules:
         sub = commands.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.register(sub)
         sub.set_defaults(handler=module.run)
-    return parser
+        subparsers[module.NAME] = sub
+    return parser, subparsers
+
+
+def parse(argv: Sequence[str], modules: Sequence[ModuleType]) -> argparse.Namespace:
+    """Options may come anywhere, also between and after positionals (``predict M --json T1 T2``):
+    the command's own parser reads its arguments intermixed, as users of other CLIs expect."""
+    parser, subparsers = build_parser(modules)
+    command, _ = parser.parse_known_args(argv)  # the command's name, or --help / a usage error
+    rest = list(argv)[list(argv).index(command.command) + 1 :]
+    args = subparsers[command.command].parse_intermixed_args(rest)
+    args.command = command.command
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     modules = [importlib.import_module(name) for name in COMMANDS]
-    args = build_parser(modules).parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else argv, modules)
     code: int = args.handler(args)
     return code
 

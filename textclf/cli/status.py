@@ -28,23 +28,26 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _cluster_status(name: str, namespace: str | None) -> dict[str, Any]:
     try:
         import kubernetes  # noqa: PLC0415 - the CLI imports without the cluster extra
+
+        from textclf.cluster import connect  # noqa: PLC0415
     except ImportError:
         raise SystemExit(
             "textclf status needs the Kubernetes client: pip install 'textclf[cli]'"
         ) from None
-    kubernetes.config.load_kube_config()  # type: ignore[no-untyped-call]
-    if namespace is None:
-        _, context = kubernetes.config.list_kube_config_contexts()  # type: ignore[no-untyped-call]
-        namespace = str((context or {}).get("context", {}).get("namespace") or "default")
-    custom = kubernetes.client.CustomObjectsApi()
+    conn = connect.connect(namespace)
+    custom = kubernetes.client.CustomObjectsApi(conn.api)
     try:
         body = custom.get_namespaced_custom_object(
-            GROUP, VERSION, namespace, trainingrun.PLURAL, name
+            GROUP, VERSION, conn.namespace, trainingrun.PLURAL, name
         )
     except kubernetes.client.ApiException as err:
         if err.status == 404:
-            raise SystemExit(f"TrainingRun {name} not found in namespace {namespace}") from None
+            raise SystemExit(
+                f"TrainingRun {name} not found in namespace {conn.namespace}"
+            ) from None
         raise
+    finally:
+        conn.close()
     return dict(cast("dict[str, Any]", body).get("status") or {})
 
 

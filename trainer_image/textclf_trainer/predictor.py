@@ -11,10 +11,8 @@ error); then ``min_value`` drops scores below it; then ``max_concepts`` keeps th
 
 from __future__ import annotations
 
-import dataclasses
 import pathlib
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,20 +20,13 @@ import safetensors.numpy
 import torch
 import transformers
 
+from textclf.api import serving
 from textclf_trainer import artifacts, batching, embeddings, hardware, runtimes, storage
 
 DEFAULT_BATCH_SIZE = 32
 
 
-@dataclasses.dataclass(frozen=True)
-class Concept:
-    """One scored concept of one text."""
-
-    name: str
-    value: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value}
+Concept = serving.Concept
 
 
 def softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -1,4 +1,4 @@
-"""Fixtures for operator tests: the real operator (kopf, in-process) against the real control plane,
+"""Fixtures for tests that need the operator (a plugin of the root conftest): the real operator (kopf, in-process) against the real control plane,
 a TrainingTemplate, and a namespace that enforces the "restricted" Pod Security profile."""
 
 from __future__ import annotations
