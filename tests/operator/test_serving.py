@@ -216,6 +216,17 @@ def test_serve_switch_fail_disable(
     )
     assert applies == ["Service"]
 
+    # a Deployment scaled by hand is set back: spec.serving.replicas is what counts
+    _apps(cluster).patch_namespaced_deployment_scale(
+        NAME, cluster.namespace, {"spec": {"replicas": 3}}
+    )
+    eventually(
+        lambda: (d := _deployment(cluster)) and d["spec"]["replicas"] == 1 and d,
+        60,
+        "the hand-scaled Deployment set back to 1 replica",
+    )
+    assert applies == ["Service", "Deployment"]
+
     # a newer trained version rolls the Pod template; the old Pod serves until the new one is ready
     v2 = _train(cluster, "reviews-v2")
 

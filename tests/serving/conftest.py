@@ -87,7 +87,9 @@ def server(trained: runs.Trained) -> Iterator[str]:
     """The trained model served in fp32 (the same arithmetic as ``textclf predict --local``)."""
     digest = trained.outcome.result.artifact.digest if trained.outcome.result.artifact else None
     assert digest
-    with serving(trained.artifact, "--digest", digest, "--precision", "fp32") as base:
+    with serving(
+        trained.artifact, "--digest", digest, "--runtime", "torch", "--precision", "fp32"
+    ) as base:
         yield base
 
 

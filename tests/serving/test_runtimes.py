@@ -4,6 +4,7 @@ argmax agrees with fp32 PyTorch's on at least 99.5% of texts, and their scores s
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ def texts() -> list[str]:
 
 @pytest.mark.parametrize(
     ("runtime", "precision"),
-    [("onnx", "fp32"), ("torch", "auto")],
+    [("onnx", "fp32"), ("torch", "auto"), ("auto", "auto")],
 )
 def test_agrees_with_the_plain_model(
     trained: runs.Trained, texts: list[str], runtime: runtimes.Name, precision: runtimes.Precision
@@ -43,6 +44,46 @@ def test_auto_uses_bf16_only_where_it_is_native(trained: runs.Trained) -> None:
     if not runtimes.native_bf16("cpu"):
         with pytest.raises(ValueError, match="no native bf16"):
             predictor.Predictor(trained.artifact, precision="bf16")
+
+
+def test_auto_runtime_sends_each_pass_where_it_is_faster(trained: runs.Trained) -> None:
+    """The server's default: small passes on ONNX Runtime; large ones on bf16 PyTorch where bf16 is
+    native, else on ONNX Runtime too."""
+    model = predictor.Predictor(trained.artifact, runtime="auto", precision="auto")
+    if not runtimes.native_bf16("cpu"):
+        assert isinstance(model.runtime, runtimes.OnnxRuntime)
+        return
+    hybrid = model.runtime
+    assert isinstance(hybrid, runtimes.HybridRuntime)
+    assert isinstance(hybrid.small, runtimes.OnnxRuntime)
+    assert isinstance(hybrid.large, runtimes.TorchRuntime)
+    assert hybrid.large.bf16
+    used: list[tuple[str, int]] = []
+    for part in (hybrid.small, hybrid.large):
+        forward = part.forward
+
+        def recorded(ids: Any, mask: Any, part: Any = part, forward: Any = forward) -> Any:
+            used.append((type(part).__name__, int(ids.shape[0])))
+            return forward(ids, mask)
+
+        part.forward = recorded  # type: ignore[method-assign]
+    texts = ["good", "bad film", "an utterly charming , witty movie", "dull"]
+    model.scores(texts[:1])
+    model.scores(texts * 8, batch_size=32)
+    model.scores(texts, batch_size=4)
+    assert used == [("OnnxRuntime", 1), ("TorchRuntime", 32), ("OnnxRuntime", 4)]
+    assert runtimes.SMALL_PASS == 4
+
+
+def test_exporting_leaves_the_torch_model_in_eval_mode(trained: runs.Trained) -> None:
+    """The exporter restores the mode it found: the model ``auto`` keeps for large passes must come
+    back in eval mode (no dropout), and answer as before."""
+    model = predictor.Predictor(trained.artifact)
+    texts = ["good", "bad film", "an utterly charming , witty movie"]
+    before = model.scores(texts)
+    runtimes.OnnxRuntime(model.model, 1)
+    assert not any(m.training for m in model.model.modules())
+    assert np.array_equal(model.scores(texts), before)
 
 
 def test_embedding_logreg_through_onnx(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -265,7 +265,7 @@ def test_textclf_serve_locally(trained: runs.Trained) -> None:
     """``textclf serve ARTIFACT`` serves the folder under its name, as a user starts it."""
     port = free_port()
     command = [sys.executable, "-m", "textclf.cli.main", "serve", str(trained.artifact),
-               "--port", str(port), "--precision", "fp32"]  # fmt: skip
+               "--port", str(port)]  # fmt: skip
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
         try:
             base = f"http://127.0.0.1:{port}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import dataclasses
 import json
 import logging
@@ -70,6 +71,8 @@ class Server:
         self.problem: str | None = None  # why it will never be ready
         self.digest: str | None = None
         self._loading: asyncio.Task[None] | None = None
+        # Loading and every forward pass run in this one thread (see ``batcher``: OpenMP teams).
+        self._inference = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="inference")
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -105,11 +108,14 @@ class Server:
             await asyncio.gather(self._loading, return_exceptions=True)
         if self.batcher is not None:
             await self.batcher.stop()
+        self._inference.shutdown(wait=False, cancel_futures=True)
 
     async def _load(self) -> None:
         started = time.monotonic()
         try:
-            model, digest = await asyncio.to_thread(self._load_blocking)
+            model, digest = await asyncio.get_running_loop().run_in_executor(
+                self._inference, self._load_blocking
+            )
         except Exception as err:
             self.problem = (
                 str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
@@ -123,6 +129,7 @@ class Server:
             max_wait=self.settings.max_wait_ms / 1000,
             on_batch=self.metrics.batch,
             on_queue=self.metrics.queue_depth.set,
+            executor=self._inference,
         )
         self.batcher.start()
         self.model, self.digest = model, digest
