@@ -66,7 +66,7 @@ def test_auto_runtime_sends_each_pass_where_it_is_faster(trained: runs.Trained) 
             used.append((type(part).__name__, int(ids.shape[0])))
             return forward(ids, mask)
 
-        part.forward = recorded  # type: ignore[method-assign]
+        part.forward = recorded  # type: ignore[method-assign,assignment]
     texts = ["good", "bad film", "an utterly charming , witty movie", "dull"]
     model.scores(texts[:1])
     model.scores(texts * 8, batch_size=32)
