@@ -5,4 +5,15 @@ user-facing CLI and SDK. The operator (``textclf_operator``) and the trainer (``
 import it; it imports neither of them.
 """
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``textclf.Client``: the SDK, imported on first use so ``import textclf`` stays light."""
+    if name == "Client":
+        from textclf.sdk.client import Client  # noqa: PLC0415
+
+        return Client
+    raise AttributeError(f"module 'textclf' has no attribute {name!r}")

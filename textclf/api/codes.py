@@ -51,7 +51,20 @@ class DetailCode(enum.StrEnum):
     """The trainer failed in a way it could not classify; see the message and the logs."""
 
 
+class EvaluationCode(enum.StrEnum):
+    """The headline state of an evaluation of a trained version on a dataset."""
+
+    QUEUED = "MODEL-QUEUED-FOR-EVALUATION"
+    EVALUATING = "MODEL-EVALUATING"
+    EVALUATED = "MODEL-EVALUATED"
+    FAILED = "MODEL-EVALUATION-FAILED"
+
+
 DESCRIPTIONS: dict[str, str] = {
+    EvaluationCode.QUEUED: "Model is queued for evaluation",
+    EvaluationCode.EVALUATING: "Model is evaluating",
+    EvaluationCode.EVALUATED: "Model is evaluated",
+    EvaluationCode.FAILED: "Model evaluation failed",
     StatusCode.QUEUED: "Model is queued for training",
     StatusCode.TRAINING: "Model is training",
     StatusCode.TRAINED: "Model is trained and ready",

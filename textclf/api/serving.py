@@ -49,6 +49,11 @@ class Concept:
     name: str
     value: float
 
+    @property
+    def id(self) -> str:
+        """The concept's id, as the hosted platform's SDK calls it (the name here)."""
+        return self.name
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.value}
 

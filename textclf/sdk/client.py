@@ -1,0 +1,352 @@
+"""The Python SDK, with the calls users of the hosted text-classifier platform know, by those names:
+``Client`` → ``App`` → ``Dataset`` and ``Model`` → versions (training runs) and evaluations.
+
+    client = textclf.Client(local=True, home="work")
+    app = client.create_app("demo")
+    ds = app.create_dataset("text-dataset")
+    ds.upload_from_csv("train.csv")                       # checked: rows, concepts, bad rows
+    model = app.create_model("reviews", model_type_id="text-classifier")
+    params = model.get_params(template="embedding-logreg", save_to="params.yaml")
+    model.update_params(dataset_id="text-dataset", concepts=["neg", "pos"])
+    version = model.train()
+    model.wait_for_training(version)
+    model.training_status(version, training_logs=True).code   # MODEL-TRAINED, and <version>.log
+    model.predict(["a fine film"])[0][0].id                  # every concept, highest first
+    model.evaluate(dataset_id="test-dataset", eval_id="two")
+    model.get_eval_by_id("two").summary.macro_avg_f1_score
+
+This build has the embedded backend (``local=True``: ``textclf.sdk.local``); the cluster backend
+(namespaces, TextClassifierModel and TrainingRun resources) comes with the same objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import shutil
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from textclf.api import codes, serving, trainingrun, trainingtemplate
+from textclf.sdk import evalsummary, local, upload
+
+RESERVED_PARAMS = ("dataset_id", "template")
+"""Keys of a model's params that are not the template's: which dataset, which template."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingStatus:
+    code: str
+    description: str
+    progress: trainingrun.Progress | None
+    detail_code: str | None = None
+    metrics: trainingrun.Metrics | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    id: str
+    version_id: str
+    dataset_id: str
+    status: str
+    description: str
+    summary: evalsummary.EvalSummary | None
+
+
+class Client:
+    def __init__(self, *, local: bool = False, home: str | pathlib.Path | None = None) -> None:
+        if not local:
+            raise NotImplementedError(
+                "this build's SDK has the embedded backend only: textclf.Client(local=True, home=...)"
+            )
+        self.backend = _backend(home)
+
+    def create_app(self, app_id: str) -> App:
+        self.backend.create_app(app_id)
+        return App(self, app_id)
+
+    def app(self, app_id: str) -> App:
+        if not self.backend.has_app(app_id):
+            raise local.NotFound(f"app {app_id!r} not found under {self.backend.home}")
+        return App(self, app_id)
+
+    def list_apps(self) -> list[App]:
+        return [App(self, a) for a in self.backend.list_apps()]
+
+
+def _backend(home: str | pathlib.Path | None) -> local.LocalBackend:
+    return local.LocalBackend(home)
+
+
+@dataclasses.dataclass(frozen=True)
+class App:
+    client: Client
+    id: str
+
+    @property
+    def _backend(self) -> local.LocalBackend:
+        return self.client.backend
+
+    def create_dataset(self, dataset_id: str) -> Dataset:
+        self._backend.create_dataset(self.id, dataset_id)
+        return Dataset(self, dataset_id)
+
+    def dataset(self, dataset_id: str) -> Dataset:
+        self._backend.dataset(self.id, dataset_id)
+        return Dataset(self, dataset_id)
+
+    def list_datasets(self) -> list[Dataset]:
+        return [Dataset(self, d) for d in self._backend.list_datasets(self.id)]
+
+    def list_trainable_model_types(self) -> list[str]:
+        return list(trainingtemplate.MODEL_TYPES)
+
+    def create_model(self, model_id: str, model_type_id: str = "text-classifier") -> Model:
+        self._backend.create_model(self.id, model_id, model_type_id)
+        return Model(self, model_id)
+
+    def model(self, model_id: str) -> Model:
+        self._backend.model(self.id, model_id)
+        return Model(self, model_id)
+
+    def list_models(self) -> list[Model]:
+        return [Model(self, m) for m in self._backend.list_models(self.id)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    app: App
+    id: str
+
+    def upload_from_csv(
+        self,
+        csv_path: str | pathlib.Path,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        label_separator: str | None = None,
+    ) -> upload.UploadReport:
+        """Check the file as training will read it, then keep it; ``ValueError`` naming what is
+        wrong (columns, no usable rows, too many bad rows) and nothing kept."""
+        path = pathlib.Path(csv_path)
+        report = upload.check(
+            self.id,
+            path,
+            text_column=text_column,
+            label_column=label_column,
+            label_separator=label_separator,
+        )
+        info = dataclasses.asdict(report)
+        self.app.client.backend.store_dataset(self.app.id, self.id, path, info)
+        return report
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.app.client.backend.dataset(self.app.id, self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    app: App
+    id: str
+
+    @property
+    def _backend(self) -> local.LocalBackend:
+        return self.app.client.backend
+
+    def list_training_templates(self) -> list[str]:
+        from textclf_trainer import catalogue  # noqa: PLC0415  (torch-free)
+
+        return list(catalogue.names())
+
+    def get_params(
+        self, template: str | None = None, save_to: str | pathlib.Path | None = None
+    ) -> dict[str, Any]:
+        """The template's defaults with the model's own params over them, ``dataset_id``,
+        ``concepts`` and ``template`` included; written as YAML to ``save_to`` if given."""
+        from textclf_trainer import catalogue, params  # noqa: PLC0415
+
+        stored = dict(self._backend.model(self.app.id, self.id)["params"])
+        chosen = template or stored.get("template") or catalogue.HF_ADVANCED
+        spec = catalogue.get(chosen)
+        if spec is None:
+            raise ValueError(
+                f"template {chosen!r} is unknown; known: {', '.join(catalogue.names())}"
+            )
+        own = {k: v for k, v in stored.items() if k not in RESERVED_PARAMS}
+        merged = {
+            "template": chosen,
+            "dataset_id": stored.get("dataset_id", ""),
+            "concepts": [],
+            **params.merge(spec["defaults"], own),
+        }
+        if save_to is not None:
+            pathlib.Path(save_to).write_text(yaml.safe_dump(merged, sort_keys=False))
+        return merged
+
+    def update_params(self, **changes: Any) -> dict[str, Any]:
+        """Change the model's params; a key the template's schema does not know is refused by
+        name, as is a dataset that was never uploaded."""
+        content = self._backend.model(self.app.id, self.id)
+        updated = {**content["params"], **changes}
+        self._check(updated)
+        self._backend.save_model(self.app.id, self.id, {**content, "params": updated})
+        return self.get_params()
+
+    def _check(self, given: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(template, its params) of ``given``, validated."""
+        from textclf_trainer import catalogue, errors, params  # noqa: PLC0415
+
+        template = str(given.get("template") or catalogue.HF_ADVANCED)
+        own = {k: v for k, v in given.items() if k not in RESERVED_PARAMS}
+        if not own.get("concepts"):
+            own.pop("concepts", None)  # none named: the dataset's concepts
+        try:
+            params.effective(template, own)
+        except errors.TrainerError as err:
+            raise ValueError(f"params of model {self.id}: {err.message}") from None
+        dataset = given.get("dataset_id")
+        if dataset:
+            info = self._backend.dataset(self.app.id, str(dataset))
+            if not info.get("uploaded"):
+                raise ValueError(f"dataset {dataset!r} has no data yet: upload_from_csv first")
+        return template, own
+
+    def train(self, yaml_file: str | pathlib.Path | None = None) -> str:
+        """Start training a new version with the model's params (or those in ``yaml_file``, as
+        ``get_params(save_to=...)`` wrote them); its id, at once."""
+        given = dict(self._backend.model(self.app.id, self.id)["params"])
+        if yaml_file is not None:
+            given = dict(yaml.safe_load(pathlib.Path(yaml_file).read_text()) or {})
+        template, own = self._check(given)
+        if not given.get("dataset_id"):
+            raise ValueError(f"model {self.id} has no dataset: update_params(dataset_id=...)")
+        dataset = self._backend.dataset(self.app.id, str(given["dataset_id"]))
+        return self._backend.train(self.app.id, self.id, template, own, dataset)
+
+    def list_versions(self) -> list[str]:
+        return self._backend.versions(self.app.id, self.id)
+
+    def training_status(self, version_id: str, training_logs: bool = False) -> TrainingStatus:
+        """The version's state; with ``training_logs`` its log is also written to
+        ``<version_id>.log`` in the current folder."""
+        status = self._backend.status(self.app.id, version_id)
+        if training_logs:
+            log = self._backend.run_dir(self.app.id, version_id) / "train.log"
+            target = pathlib.Path(f"{version_id}.log")
+            if log.exists():
+                shutil.copyfile(log, target)
+            else:
+                target.write_text("")
+        return _training_status(status)
+
+    def wait_for_training(self, version_id: str, timeout: float | None = None) -> TrainingStatus:
+        return _training_status(self._backend.wait(self.app.id, version_id, timeout))
+
+    def _trained_version(self, version_id: str | None) -> str:
+        if version_id is not None:
+            return version_id
+        for version in reversed(self.list_versions()):
+            if self._backend.status(self.app.id, version).code == codes.StatusCode.TRAINED:
+                return version
+        raise ValueError(f"model {self.id} has no trained version yet")
+
+    def predict(
+        self,
+        texts: Sequence[str],
+        select_concepts: Sequence[str] | None = None,
+        min_value: float | None = None,
+        max_concepts: int | None = None,
+        version_id: str | None = None,
+    ) -> list[list[serving.Concept]]:
+        """Per text, every concept with its score (``.id``, ``.value``), highest first."""
+        version = self._trained_version(version_id)
+        answers: list[list[serving.Concept]] = _predictor(
+            self._backend.artifact(self.app.id, version)
+        ).predict(
+            list(texts),
+            select_concepts=select_concepts,
+            min_value=min_value,
+            max_concepts=max_concepts,
+        )
+        return answers
+
+    def evaluate(self, dataset_id: str, eval_id: str, version_id: str | None = None) -> Evaluation:
+        """Start evaluating a trained version on an uploaded dataset; returns at once."""
+        version = self._trained_version(version_id)
+        dataset = self._backend.dataset(self.app.id, dataset_id)
+        if not dataset.get("uploaded"):
+            raise ValueError(f"dataset {dataset_id!r} has no data yet: upload_from_csv first")
+        request = {
+            "model": self.id,
+            "version_id": version,
+            "dataset_id": dataset_id,
+            "artifact": self._backend.artifact(self.app.id, version),
+            "dataset_uri": dataset["uri"],
+            "text_column": dataset["text_column"],
+            "label_column": dataset["label_column"],
+            "label_separator": dataset.get("label_separator"),
+        }
+        self._backend.evaluate(self.app.id, eval_id, request)
+        return self.get_eval_by_id(eval_id)
+
+    def get_eval_by_id(self, eval_id: str) -> Evaluation:
+        request, status = self._backend.evaluation(self.app.id, eval_id)
+        if request.get("model") != self.id:
+            raise local.NotFound(f"evaluation {eval_id!r} is not of model {self.id}")
+        return _evaluation(eval_id, request, status)
+
+    def wait_for_evaluation(self, eval_id: str, timeout: float | None = None) -> Evaluation:
+        self._backend.wait_evaluation(self.app.id, eval_id, timeout)
+        return self.get_eval_by_id(eval_id)
+
+    def list_evaluations(self) -> list[Evaluation]:
+        found = []
+        for eval_id in self._backend.list_evaluations(self.app.id):
+            request, status = self._backend.evaluation(self.app.id, eval_id)
+            if request.get("model") == self.id:
+                found.append(_evaluation(eval_id, request, status))
+        return found
+
+    def evaluation_metrics(self, eval_id: str) -> dict[str, Any]:
+        """The full report of a finished evaluation: per concept, curves, confusion matrix."""
+        self.get_eval_by_id(eval_id)
+        metrics: dict[str, Any] = self._backend.evaluation_metrics(self.app.id, eval_id)["metrics"]
+        return metrics
+
+
+def _training_status(status: trainingrun.TrainingRunStatus) -> TrainingStatus:
+    code = str(status.code or codes.StatusCode.QUEUED)
+    return TrainingStatus(
+        code=code,
+        description=status.description or codes.describe(code),
+        progress=status.progress,
+        detail_code=str(status.detail_code) if status.detail_code else None,
+        metrics=status.metrics,
+    )
+
+
+def _evaluation(eval_id: str, request: dict[str, Any], status: dict[str, Any]) -> Evaluation:
+    summary = status.get("summary")
+    return Evaluation(
+        id=eval_id,
+        version_id=str(request["version_id"]),
+        dataset_id=str(request["dataset_id"]),
+        status=str(status["code"]),
+        description=str(status.get("description") or ""),
+        summary=evalsummary.EvalSummary(**summary) if summary else None,
+    )
+
+
+_PREDICTORS: dict[str, Any] = {}
+
+
+def _predictor(artifact: str) -> Any:
+    """The artifact loaded once per process (torch is imported here, on the first predict)."""
+    if artifact not in _PREDICTORS:
+        from textclf_trainer import entrypoint, predictor  # noqa: PLC0415
+
+        entrypoint.quiet_libraries()
+        _PREDICTORS[artifact] = predictor.Predictor.load(artifact)
+    return _PREDICTORS[artifact]
