@@ -11,9 +11,14 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    """``textclf.Client``: the SDK, imported on first use so ``import textclf`` stays light."""
+    """``textclf.Client`` and ``textclf.EvalResultCompare``: the SDK, imported on first use so
+    ``import textclf`` stays light."""
     if name == "Client":
         from textclf.sdk.client import Client  # noqa: PLC0415
 
         return Client
+    if name == "EvalResultCompare":
+        from textclf.sdk.compare import EvalResultCompare  # noqa: PLC0415
+
+        return EvalResultCompare
     raise AttributeError(f"module 'textclf' has no attribute {name!r}")

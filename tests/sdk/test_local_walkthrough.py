@@ -11,6 +11,7 @@ import pathlib
 
 import pytest
 import yaml
+from PIL import Image
 from sklearn import metrics as skm
 
 import textclf
@@ -149,6 +150,42 @@ def test_the_hosted_walkthrough_on_the_local_backend(
     auc = skm.roc_auc_score([t == "pos" for t in truth], pos)
     assert summary.macro_avg_roc_auc == pytest.approx(auc, abs=1e-4)  # both concepts: the same AUC
     assert summary.macro_std_roc_auc == pytest.approx(0.0, abs=1e-4)
+
+    # compare the evaluations on train and test: tables and plots from the stored predictions
+    compare = textclf.EvalResultCompare(models=[model], datasets=[ds, test_ds])
+    per_concept, totals = compare.detailed_summary(confidence_threshold=0.5)
+    on_test = per_concept[per_concept["Dataset"] == "test-dataset"].set_index("Concept")
+    for name in ("neg", "pos"):
+        labeled = sum(t == name for t in truth)
+        scored = [next(c.value for c in p if c.id == name) for p in predictions]
+        hits = sum(s >= 0.5 and t == name for s, t in zip(scored, truth, strict=True))
+        assert on_test.loc[name, "Total Labeled"] == labeled
+        assert on_test.loc[name, "Total Predicted"] == sum(s >= 0.5 for s in scored)
+        assert on_test.loc[name, "True Positives"] == hits
+        assert on_test.loc[name, "False Negatives"] == labeled - hits
+        assert on_test.loc[name, "Recall"] == pytest.approx(hits / labeled)
+        assert on_test.loc[name, "ROC AUC"] == pytest.approx(auc, abs=1e-4)
+    assert list(totals["Dataset"]) == ["text-dataset", "test-dataset"]
+    assert totals.set_index("Dataset").loc["test-dataset", "Total Labeled"] == len(test_rows)
+    written = compare.all(tmp_path / "compare", confidence_threshold=0.5)
+    assert written == tmp_path / "compare" / "conf-0.5"
+    saved = list(csv.DictReader((written / "concepts_summary.csv").open()))
+    assert len(saved) == 4
+    assert {(r["Dataset"], r["Concept"], r["True Positives"]) for r in saved} >= {
+        ("test-dataset", "pos", str(on_test.loc["pos", "True Positives"]))
+    }
+    assert len(list(csv.DictReader((written / "total_summary.csv").open()))) == 2
+    for image, width in (("roc.png", 640), ("pr.png", 640), ("confusion_matrix.png", 1280)):
+        with Image.open(written / image) as png:
+            png.load()
+            assert png.size == (width, 480)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        compare.all(tmp_path / "compare")
+    compare.all(tmp_path / "compare", overwrite=True)
+    other = app.create_dataset("other")
+    other.upload_from_csv(test_file)
+    with pytest.raises(ValueError, match="no finished evaluation on dataset other"):
+        textclf.EvalResultCompare(models=[model], datasets=[other])
 
     # another client on the same home sees the same state
     again = textclf.Client(local=True, home=tmp_path / "home").app("demo").model("reviews")

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         args.dataset if "://" in args.dataset else pathlib.Path(args.dataset).resolve().as_uri()
     )
     try:
-        report, data = runner.evaluate_file(
+        evaluated = runner.evaluate_file(
             model,
             dataset,
             text_column=args.text_column,
@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             label_separator=args.label_separator,
             tolerance_percent=args.invalid_data_tolerance_percent,
         )
+        report, data = evaluated.report, evaluated.data
     except errors.TrainerError as exc:
         sys.stderr.write(f"textclf evaluate: {exc.detail}: {exc.message}\n")
         return exc.exit_code

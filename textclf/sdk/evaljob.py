@@ -2,7 +2,8 @@
 
 Reads ``FOLDER/request.json`` (the artifact, the dataset's URI and columns), scores the dataset with
 the trainer's evaluation (the same report as training's test split), and writes ``metrics.json``
-(the full report and the data report) and ``status.json`` (``MODEL-EVALUATING``, then
+(the full report and the data report), ``predictions.json`` (every row's true concepts and
+scores, what comparisons are computed from) and ``status.json`` (``MODEL-EVALUATING``, then
 ``MODEL-EVALUATED`` with its summary, or ``MODEL-EVALUATION-FAILED`` with the detail code and the
 reason). Its log goes to ``FOLDER/eval.log`` (the parent points stdout there).
 """
@@ -17,6 +18,9 @@ from typing import Any
 
 from textclf.api import codes
 from textclf.sdk import evalsummary
+
+PREDICTIONS = "predictions.json"
+"""Per row: its true concepts and every concept's score (columns in ``concepts`` order)."""
 
 
 def _write(path: pathlib.Path, content: dict[str, Any]) -> None:
@@ -35,7 +39,7 @@ def run(folder: pathlib.Path) -> int:
     entrypoint.quiet_libraries()
     try:
         model = predictor.Predictor.load(request["artifact"])
-        report, data = runner.evaluate_file(
+        evaluated = runner.evaluate_file(
             model,
             request["dataset_uri"],
             text_column=request["text_column"],
@@ -52,7 +56,17 @@ def run(folder: pathlib.Path) -> int:
         _write(status, {"code": failed, "detail_code": codes.DetailCode.INTERNAL_ERROR,
                         "description": f"{codes.describe(failed)}: {type(err).__name__}: {err}"})  # fmt: skip
         raise
-    _write(folder / "metrics.json", {"metrics": report, "data": data.to_dict()})
+    report = evaluated.report
+    _write(folder / "metrics.json", {"metrics": report, "data": evaluated.data.to_dict()})
+    _write(
+        folder / PREDICTIONS,
+        {
+            "concepts": list(model.concepts),
+            "multi_label": model.metadata.multi_label,
+            "labels": [list(names) for names in evaluated.labels],
+            "scores": evaluated.scores.round(6).tolist(),
+        },
+    )
     done = codes.EvaluationCode.EVALUATED
     summary = dataclasses.asdict(evalsummary.summarize(report))
     _write(status, {"code": done, "description": codes.describe(done), "summary": summary})

@@ -323,6 +323,11 @@ class LocalBackend:
             time.sleep(POLL_SECONDS)
         return status
 
+    def evaluation_dir(self, app: str, evaluation: str) -> pathlib.Path:
+        """Where an evaluation's files are (``evaljob``'s layout)."""
+        self.evaluation(app, evaluation)
+        return self._eval_dir(app, evaluation)
+
     def evaluation_metrics(self, app: str, evaluation: str) -> dict[str, Any]:
         return _read_json(self._eval_dir(app, evaluation) / "metrics.json")
 

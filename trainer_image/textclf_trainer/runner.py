@@ -19,6 +19,9 @@ import platform
 import tempfile
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from textclf.api import channels, codes, results, trainingrun
 from textclf_trainer import (
     artifacts,
@@ -290,6 +293,17 @@ def run(
     return Outcome(result=result, metrics=metrics, report=full, artifact_uri=uri)
 
 
+@dataclasses.dataclass(frozen=True)
+class Evaluated:
+    """A model scored on a dataset file: the report, what happened to the file's rows, and the
+    scored rows themselves (kept by the SDK, so comparisons are computed from them)."""
+
+    report: dict[str, Any]
+    data: examples.DataReport
+    labels: tuple[tuple[str, ...], ...]
+    scores: npt.NDArray[np.float32]
+
+
 def evaluate_file(
     model: predictor.Predictor,
     uri: str,
@@ -299,9 +313,9 @@ def evaluate_file(
     label_separator: str | None = None,
     tolerance_percent: float = 5.0,
     base_dir: pathlib.Path | None = None,
-) -> tuple[dict[str, Any], examples.DataReport]:
-    """Evaluate a trained model on a dataset file (``textclf evaluate --local``): the full report and
-    what happened to the file's rows. Labels outside the model's concepts count as invalid rows."""
+) -> Evaluated:
+    """Evaluate a trained model on a dataset file (``textclf evaluate --local``, the SDK's
+    evaluations). Labels outside the model's concepts count as invalid rows."""
     table = tables.parse(uri, storage.read_bytes(uri, base_dir), text_column, label_column)
     data, data_report = examples.clean(
         table,
@@ -319,4 +333,4 @@ def evaluate_file(
         multi_label=model.metadata.multi_label,
         threshold=model.metadata.threshold,
     )
-    return full, data_report
+    return Evaluated(full, data_report, data.labels, scores)
