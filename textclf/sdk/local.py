@@ -31,8 +31,9 @@ from typing import Any
 
 import yaml
 
-from textclf.api import GROUP, VERSION, codes, trainingrun, trainingtemplate
+from textclf.api import codes, serving, trainingrun, trainingtemplate
 from textclf.cli import localruns
+from textclf.sdk import manifests
 
 HOME_ENV = "TEXTCLF_HOME"
 _ID = re.compile(r"^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$")
@@ -76,6 +77,7 @@ class LocalBackend:
     def __init__(self, home: pathlib.Path | str | None = None) -> None:
         self.home = pathlib.Path(home) if home is not None else default_home()
         self._processes: dict[pathlib.Path, subprocess.Popen[bytes]] = {}
+        self._predictors: dict[str, Any] = {}
 
     # --- apps ------------------------------------------------------------------------------------
 
@@ -157,6 +159,34 @@ class LocalBackend:
     def list_models(self, app: str) -> list[str]:
         return sorted(p.parent.name for p in (self._app(app) / "models").glob("*/model.json"))
 
+    # --- templates -------------------------------------------------------------------------------
+
+    def templates(self) -> list[str]:
+        from textclf_trainer import catalogue  # noqa: PLC0415  (torch-free)
+
+        return list(catalogue.names())
+
+    def template_defaults(self, template: str) -> dict[str, Any]:
+        from textclf_trainer import catalogue  # noqa: PLC0415
+
+        spec = catalogue.get(template)
+        if spec is None:
+            raise ValueError(
+                f"template {template!r} is unknown; known: {', '.join(self.templates())}"
+            )
+        defaults: dict[str, Any] = spec["defaults"]
+        return defaults
+
+    def check_params(self, template: str, params: Mapping[str, Any]) -> None:
+        """``ValueError`` naming the first key the template's schema refuses."""
+        from textclf_trainer import errors  # noqa: PLC0415
+        from textclf_trainer import params as checked  # noqa: PLC0415
+
+        try:
+            checked.effective(template, params)
+        except errors.TrainerError as err:
+            raise ValueError(err.message) from None
+
     # --- training --------------------------------------------------------------------------------
 
     def _runs(self, app: str) -> pathlib.Path:
@@ -186,26 +216,10 @@ class LocalBackend:
             number += 1
             version = f"{model}-v{number}"
         run_dir = self._runs(app) / version
-        data: dict[str, Any] = {
-            "train": {"uri": dataset["uri"]},
-            "textColumn": dataset["text_column"],
-            "labelColumn": dataset["label_column"],
-        }
-        if dataset.get("label_separator"):
-            data["labelSeparator"] = dataset["label_separator"]
-        document = {
-            "apiVersion": f"{GROUP}/{VERSION}",
-            "kind": "TrainingRun",
-            "metadata": {"name": version},
-            "spec": {
-                "modelRef": {"name": model},
-                "template": template,
-                "params": dict(params),
-                "dataset": data,
-                "output": {"uri": (run_dir / localruns.ARTIFACT).resolve().as_uri()},
-            },
-        }
-        trainingrun.TrainingRunSpec.model_validate(document["spec"])  # as the API server would
+        output = (run_dir / localruns.ARTIFACT).resolve().as_uri()
+        document = manifests.training_run(
+            version, model=model, template=template, params=params, dataset=dataset, output=output
+        )
         run_dir.mkdir(parents=True)
         (run_dir / "run.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
         localruns.write_status(
@@ -265,6 +279,26 @@ class LocalBackend:
                 raise TimeoutError(f"{version} still training after {timeout:g} s")
             time.sleep(POLL_SECONDS)
         return status
+
+    def save_log(self, app: str, version: str, target: pathlib.Path) -> None:
+        log = self.run_dir(app, version) / localruns.LOG
+        if log.exists():
+            shutil.copyfile(log, target)
+        else:
+            target.write_text("")
+
+    def predict(
+        self, app: str, model: str, version: str, texts: list[str], **options: Any
+    ) -> list[list[serving.Concept]]:
+        """In this process: the version's artifact, loaded once (torch is imported here)."""
+        artifact = self.artifact(app, version)
+        if artifact not in self._predictors:
+            from textclf_trainer import entrypoint, predictor  # noqa: PLC0415
+
+            entrypoint.quiet_libraries()
+            self._predictors[artifact] = predictor.Predictor.load(artifact)
+        answers: list[list[serving.Concept]] = self._predictors[artifact].predict(texts, **options)
+        return answers
 
     def artifact(self, app: str, version: str) -> str:
         status = self.status(app, version)

@@ -7,7 +7,6 @@ Torch-free; the operator may call ``effective`` to refuse a run before it makes 
 
 from __future__ import annotations
 
-import copy
 import importlib.resources
 import os
 from collections.abc import Mapping
@@ -15,6 +14,7 @@ from typing import Any
 
 import jsonschema
 
+from textclf.api import trainingtemplate
 from textclf_trainer import catalogue, errors
 
 DEFAULT_BACKBONE_ENV = "TEXTCLF_DEFAULT_BACKBONE"
@@ -23,15 +23,7 @@ PACKAGE_SCHEME = "package://"
 BACKBONE_KEY = "pretrained_model_name_or_path"
 
 
-def merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep merge: objects merge key by key, anything else in ``overrides`` wins."""
-    merged = copy.deepcopy(dict(defaults))
-    for key, value in overrides.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+merge = trainingtemplate.merge_params
 
 
 def _path(error: jsonschema.ValidationError) -> str:

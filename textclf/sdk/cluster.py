@@ -1,0 +1,412 @@
+"""The SDK's cluster backend: the same calls as the embedded one (``local``), as Kubernetes objects.
+
+- An app is a namespace labelled ``textclf.io/app`` (created with the Pod Security "restricted"
+  profile enforced, as training and serving Pods meet it).
+- A dataset is a ConfigMap ``textclf-dataset-<id>`` (key ``data.csv``) whose annotation holds what
+  the upload check found; its URI in runs is ``configmap://textclf-dataset-<id>/data.csv``. A
+  ConfigMap holds at most 1 MiB: a larger file is refused with the other options named.
+- A model is a TextClassifierModel; its params (template, params, concepts) are its spec, the
+  chosen dataset an annotation.
+- Templates are the installed TrainingTemplates of the model type; params are checked against the
+  template's own ``paramsSchema`` before anything is created.
+- A version is a TrainingRun ``<model>-v<N>``; its status is the operator's; waiting is a watch.
+- Predictions go to the served model through the API server (``textclf.cluster.served``).
+
+Evaluations of a trained version run as ModelEvaluation resources, a kind this build does not have
+yet: those calls say so.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Mapping
+from typing import Any, cast
+
+import jsonschema
+import kubernetes
+
+from textclf.api import GROUP, VERSION, codes, serving, textclassifiermodel, trainingrun
+from textclf.api import trainingtemplate as templates_api
+from textclf.cluster import connect, served
+from textclf.sdk import local, manifests
+
+APP_LABEL = "textclf.io/app"
+DATASET_LABEL = "textclf.io/dataset"
+INFO_ANNOTATION = "textclf.io/dataset-info"
+MODEL_TYPE_ANNOTATION = "textclf.io/model-type"
+MODEL_DATASET_ANNOTATION = "textclf.io/dataset"
+DATA_KEY = "data.csv"
+MAX_CONFIGMAP_BYTES = 1024 * 1024 - 16 * 1024
+"""The API server stores at most 1 MiB per ConfigMap; room is left for its metadata."""
+DEFAULT_ARTIFACTS = "pvc://textclf-artifacts"
+"""Where versions are written unless the Client names another store: ``<store>/<model>/<version>``."""
+NOT_YET = (
+    "evaluations on a cluster run as ModelEvaluation resources, which this build does not have; "
+    "evaluate the artifact with `textclf evaluate --local` or the embedded backend"
+)
+
+
+def dataset_configmap(dataset: str) -> str:
+    return f"textclf-dataset-{dataset}"
+
+
+def _missing(err: kubernetes.client.ApiException) -> bool:
+    return bool(err.status == 404)
+
+
+class ClusterBackend:
+    def __init__(self, conn: connect.Connection, artifacts: str = DEFAULT_ARTIFACTS) -> None:
+        self.conn = conn
+        self.home = f"the cluster of the current kubeconfig context ({conn.api.configuration.host})"
+        self.artifacts = artifacts.rstrip("/")
+        self.core = kubernetes.client.CoreV1Api(conn.api)
+        self.custom = kubernetes.client.CustomObjectsApi(conn.api)
+
+    # --- apps ------------------------------------------------------------------------------------
+
+    def create_app(self, app: str) -> None:
+        body = {
+            "metadata": {
+                "name": local.check_id("app", app),
+                "labels": {APP_LABEL: "true", "pod-security.kubernetes.io/enforce": "restricted"},
+            }
+        }
+        try:
+            self.core.create_namespace(cast("Any", body))
+        except kubernetes.client.ApiException as err:
+            if err.status == 409:
+                raise ValueError(f"app {app!r} already exists (a namespace of that name)") from None
+            raise
+
+    def has_app(self, app: str) -> bool:
+        try:
+            found: Any = self.core.read_namespace(app)
+        except kubernetes.client.ApiException as err:
+            if _missing(err):
+                return False
+            raise
+        return (found.metadata.labels or {}).get(APP_LABEL) == "true"
+
+    def _app(self, app: str) -> None:
+        if not self.has_app(app):
+            raise local.NotFound(f"app {app!r} not found (no namespace labelled {APP_LABEL})")
+
+    def list_apps(self) -> list[str]:
+        found: list[Any] = self.core.list_namespace(label_selector=f"{APP_LABEL}=true").items
+        return sorted(str(n.metadata.name) for n in found)
+
+    # --- datasets --------------------------------------------------------------------------------
+
+    def create_dataset(self, app: str, dataset: str) -> None:
+        self._app(app)
+        body = {
+            "metadata": {
+                "name": dataset_configmap(local.check_id("dataset", dataset)),
+                "labels": {DATASET_LABEL: dataset},
+                "annotations": {INFO_ANNOTATION: json.dumps({"id": dataset, "uploaded": False})},
+            }
+        }
+        try:
+            self.core.create_namespaced_config_map(app, cast("Any", body))
+        except kubernetes.client.ApiException as err:
+            if err.status == 409:
+                raise ValueError(f"dataset {dataset!r} already exists in app {app!r}") from None
+            raise
+
+    def dataset(self, app: str, dataset: str) -> dict[str, Any]:
+        try:
+            found: Any = self.core.read_namespaced_config_map(dataset_configmap(dataset), app)
+        except kubernetes.client.ApiException as err:
+            if _missing(err):
+                raise local.NotFound(f"dataset {dataset!r} not found in app {app!r}") from None
+            raise
+        info: dict[str, Any] = json.loads((found.metadata.annotations or {})[INFO_ANNOTATION])
+        return info
+
+    def list_datasets(self, app: str) -> list[str]:
+        found: list[Any] = self.core.list_namespaced_config_map(
+            app, label_selector=DATASET_LABEL
+        ).items
+        return sorted(str(c.metadata.labels[DATASET_LABEL]) for c in found)
+
+    def store_dataset(
+        self, app: str, dataset: str, source: pathlib.Path, info: dict[str, Any]
+    ) -> None:
+        self.dataset(app, dataset)
+        size = source.stat().st_size
+        if size > MAX_CONFIGMAP_BYTES:
+            raise ValueError(
+                f"{source} is {size} bytes; a dataset ConfigMap holds at most "
+                f"{MAX_CONFIGMAP_BYTES} bytes. Put the file on a PersistentVolumeClaim or in S3 and "
+                "name it in a TrainingRun (pvc://CLAIM/PATH, s3://BUCKET/KEY)"
+            )
+        uri = f"configmap://{dataset_configmap(dataset)}/{DATA_KEY}"
+        content = {**info, "id": dataset, "uploaded": True, "uri": uri}
+        self.core.patch_namespaced_config_map(
+            dataset_configmap(dataset),
+            app,
+            {
+                "metadata": {"annotations": {INFO_ANNOTATION: json.dumps(content)}},
+                "data": {DATA_KEY: source.read_text(encoding="utf-8")},
+            },
+        )
+
+    # --- models ----------------------------------------------------------------------------------
+
+    def _tcm(self, app: str, model: str) -> dict[str, Any]:
+        try:
+            found = self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, app, textclassifiermodel.PLURAL, model
+            )
+        except kubernetes.client.ApiException as err:
+            if _missing(err):
+                raise local.NotFound(f"model {model!r} not found in app {app!r}") from None
+            raise
+        return cast("dict[str, Any]", found)
+
+    def create_model(self, app: str, model: str, model_type_id: str) -> None:
+        self._app(app)
+        if model_type_id not in templates_api.MODEL_TYPES:
+            raise ValueError(
+                f"model type {model_type_id!r} is not trainable here; "
+                f"trainable: {', '.join(templates_api.MODEL_TYPES)}"
+            )
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": textclassifiermodel.KIND,
+            "metadata": {
+                "name": local.check_id("model", model),
+                "annotations": {MODEL_TYPE_ANNOTATION: model_type_id},
+            },
+            "spec": {},
+        }
+        try:
+            self.custom.create_namespaced_custom_object(
+                GROUP, VERSION, app, textclassifiermodel.PLURAL, body
+            )
+        except kubernetes.client.ApiException as err:
+            if err.status == 409:
+                raise ValueError(f"model {model!r} already exists in app {app!r}") from None
+            raise
+
+    def model(self, app: str, model: str) -> dict[str, Any]:
+        body = self._tcm(app, model)
+        spec, meta = body.get("spec") or {}, body["metadata"]
+        params: dict[str, Any] = dict(spec.get("params") or {})
+        if spec.get("template"):
+            params["template"] = spec["template"]
+        dataset = (meta.get("annotations") or {}).get(MODEL_DATASET_ANNOTATION)
+        if dataset:
+            params["dataset_id"] = dataset
+        kind = (meta.get("annotations") or {}).get(MODEL_TYPE_ANNOTATION, "text-classifier")
+        return {"id": model, "model_type_id": kind, "params": params}
+
+    def save_model(self, app: str, model: str, content: Mapping[str, Any]) -> None:
+        given = dict(content["params"])
+        template, dataset = given.pop("template", None), given.pop("dataset_id", None)
+        spec: dict[str, Any] = {"params": given or None, "template": template}
+        if given.get("concepts"):
+            spec["concepts"] = list(given["concepts"])
+        patch = {"spec": spec, "metadata": {"annotations": {MODEL_DATASET_ANNOTATION: dataset}}}
+        self.custom.patch_namespaced_custom_object(
+            GROUP, VERSION, app, textclassifiermodel.PLURAL, model, patch
+        )
+
+    def list_models(self, app: str) -> list[str]:
+        found = self.custom.list_namespaced_custom_object(
+            GROUP, VERSION, app, textclassifiermodel.PLURAL
+        )
+        return sorted(m["metadata"]["name"] for m in cast("dict[str, Any]", found)["items"])
+
+    # --- templates -------------------------------------------------------------------------------
+
+    def _templates(self) -> dict[str, dict[str, Any]]:
+        found = self.custom.list_cluster_custom_object(GROUP, VERSION, templates_api.PLURAL)
+        return {
+            t["metadata"]["name"]: t.get("spec") or {}
+            for t in cast("dict[str, Any]", found)["items"]
+            if (t.get("spec") or {}).get("modelType", "text-classifier") == "text-classifier"
+        }
+
+    def templates(self) -> list[str]:
+        return sorted(self._templates())
+
+    def _template(self, template: str) -> dict[str, Any]:
+        found = self._templates()
+        if template not in found:
+            raise ValueError(
+                f"template {template!r} is not installed; installed: {', '.join(sorted(found))}"
+            )
+        return found[template]
+
+    def template_defaults(self, template: str) -> dict[str, Any]:
+        return dict(self._template(template).get("defaults") or {})
+
+    def check_params(self, template: str, params: Mapping[str, Any]) -> None:
+        spec = self._template(template)
+        schema = spec.get("paramsSchema")
+        if not schema:
+            return
+        merged = templates_api.merge_params(spec.get("defaults") or {}, params)
+        problems = sorted(
+            jsonschema.Draft202012Validator(schema).iter_errors(merged),
+            key=lambda e: list(e.absolute_path),
+        )
+        if problems:
+            first = problems[0]
+            where = ".".join(str(p) for p in first.absolute_path) or "params"
+            what = (
+                f"unknown key ({first.message})"
+                if first.validator == "additionalProperties"
+                else first.message
+            )
+            raise ValueError(f"{where}: {what}")
+
+    # --- training --------------------------------------------------------------------------------
+
+    def _runs(self, app: str) -> list[dict[str, Any]]:
+        found = self.custom.list_namespaced_custom_object(GROUP, VERSION, app, trainingrun.PLURAL)
+        return cast("list[dict[str, Any]]", cast("dict[str, Any]", found)["items"])
+
+    def versions(self, app: str, model: str) -> list[str]:
+        runs = [r for r in self._runs(app) if r["spec"]["modelRef"]["name"] == model]
+        runs.sort(key=lambda r: (r["metadata"]["creationTimestamp"], r["metadata"]["name"]))
+        return [r["metadata"]["name"] for r in runs]
+
+    def train(
+        self,
+        app: str,
+        model: str,
+        template: str,
+        params: Mapping[str, Any],
+        dataset: Mapping[str, Any],
+    ) -> str:
+        number = len(self.versions(app, model)) + 1
+        while True:
+            version = f"{model}-v{number}"
+            output = f"{self.artifacts}/{model}/{version}"
+            body = manifests.training_run(
+                version,
+                model=model,
+                template=template,
+                params=params,
+                dataset=dataset,
+                output=output,
+            )
+            try:
+                self.custom.create_namespaced_custom_object(
+                    GROUP, VERSION, app, trainingrun.PLURAL, body
+                )
+            except kubernetes.client.ApiException as err:
+                if err.status == 409:  # a version of that number exists: the next one
+                    number += 1
+                    continue
+                if err.status == 422:
+                    raise ValueError(f"the API server refused the run: {err.body}") from None
+                raise
+            return version
+
+    def _run(self, app: str, version: str) -> dict[str, Any]:
+        try:
+            found = self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, app, trainingrun.PLURAL, version
+            )
+        except kubernetes.client.ApiException as err:
+            if _missing(err):
+                raise local.NotFound(f"version {version!r} not found in app {app!r}") from None
+            raise
+        return cast("dict[str, Any]", found)
+
+    @staticmethod
+    def _status(body: Mapping[str, Any]) -> trainingrun.TrainingRunStatus:
+        status = dict(body.get("status") or {})
+        status.setdefault("code", codes.StatusCode.QUEUED)
+        return trainingrun.TrainingRunStatus.model_validate(status)
+
+    def status(self, app: str, version: str) -> trainingrun.TrainingRunStatus:
+        return self._status(self._run(app, version))
+
+    def wait(self, app: str, version: str, timeout: float | None) -> trainingrun.TrainingRunStatus:
+        """A watch on the run from the version just read: returns on the first terminal status."""
+        body = self._run(app, version)
+        status = self._status(body)
+        if status.code in local.TERMINAL:
+            return status
+        watch = kubernetes.watch.Watch()  # type: ignore[no-untyped-call]
+        options: dict[str, Any] = {
+            "field_selector": f"metadata.name={version}",
+            "resource_version": body["metadata"]["resourceVersion"],
+        }
+        if timeout is not None:
+            options["timeout_seconds"] = max(1, int(timeout))
+        for event in watch.stream(  # type: ignore[no-untyped-call]
+            self.custom.list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            app,
+            trainingrun.PLURAL,
+            **options,
+        ):
+            status = self._status(event["object"])
+            if status.code in local.TERMINAL:
+                watch.stop()  # type: ignore[no-untyped-call]
+                return status
+        raise TimeoutError(f"{version} still training after {timeout} s")
+
+    def save_log(self, app: str, version: str, target: pathlib.Path) -> None:
+        """The training Pod's log while the Pod exists; else a line that says why there is none."""
+        pods: list[Any] = self.core.list_namespaced_pod(
+            app, label_selector=f"textclf.io/run={version}"
+        ).items
+        text = f"# no training Pod of {version} exists any more\n"
+        for pod in sorted(pods, key=lambda p: p.metadata.creation_timestamp):
+            try:
+                found = self.core.read_namespaced_pod_log(pod.metadata.name, app)
+            except kubernetes.client.ApiException as err:
+                found = f"# the log of Pod {pod.metadata.name} cannot be read: {err.reason}\n"
+            text = found if isinstance(found, str) else f"# Pod {pod.metadata.name} has no log\n"
+        target.write_text(text)
+
+    def predict(
+        self, app: str, model: str, version: str, texts: list[str], **options: Any
+    ) -> list[list[serving.Concept]]:
+        """Through the served model; ``version`` must be the one it serves."""
+        body = self._tcm(app, model)
+        serving_now = ((body.get("status") or {}).get("serving") or {}).get("version")
+        if serving_now and serving_now != version:
+            raise ValueError(
+                f"model {model} serves version {serving_now}, not {version}: set "
+                f"spec.serving.version: {version} to serve it"
+            )
+        conn = connect.Connection(self.conn.api, app)
+        try:
+            return served.predict(conn, model, texts, **options)
+        except served.NotServed as err:
+            raise ValueError(str(err)) from None
+
+    # --- evaluations -----------------------------------------------------------------------------
+
+    def evaluate(self, app: str, evaluation: str, request: Mapping[str, Any]) -> None:
+        raise NotImplementedError(NOT_YET)
+
+    def evaluation(self, app: str, evaluation: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        raise NotImplementedError(NOT_YET)
+
+    def wait_evaluation(self, app: str, evaluation: str, timeout: float | None) -> dict[str, Any]:
+        raise NotImplementedError(NOT_YET)
+
+    def evaluation_dir(self, app: str, evaluation: str) -> pathlib.Path:
+        raise NotImplementedError(NOT_YET)
+
+    def evaluation_metrics(self, app: str, evaluation: str) -> dict[str, Any]:
+        raise NotImplementedError(NOT_YET)
+
+    def list_evaluations(self, app: str) -> list[str]:
+        return []
+
+    def artifact(self, app: str, version: str) -> str:
+        status = self.status(app, version)
+        if status.code != codes.StatusCode.TRAINED or status.artifact is None:
+            raise ValueError(f"version {version} is {status.code}, not {codes.StatusCode.TRAINED}")
+        return status.artifact.uri
