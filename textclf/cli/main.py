@@ -20,6 +20,10 @@ COMMANDS: tuple[str, ...] = (
     "textclf.cli.serve",
     "textclf.cli.evaluate",
     "textclf.cli.status",
+    "textclf.cli.apps",
+    "textclf.cli.datasets",
+    "textclf.cli.models",
+    "textclf.cli.templates",
 )
 """Command modules, in the order ``textclf --help`` lists them."""
 
