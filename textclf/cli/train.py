@@ -6,7 +6,7 @@ file's folder; ``file:///abs/path`` is absolute. Without ``output.uri`` the arti
 ``runs/<name>/artifact``. The exit code is the trainer's (0, 10-15 user errors, 20 infrastructure, 1).
 status.json maps the trainer's Result as the operator does (``textclf.api.results``): metrics, baseline,
 lift, data report and the warning conditions (DataLeakage, BelowBaseline, SingleClassPredictions).
-Cluster mode (applying the run to Kubernetes) is another command's job.
+Without ``--local`` the run file is applied to the cluster (``clustertrain``; ``--wait`` watches it).
 """
 
 from __future__ import annotations
@@ -24,12 +24,17 @@ from textclf.api import conditions as conds
 from textclf.cli import localruns, summary
 
 NAME = "train"
-HELP = "Train a model from a TrainingRun file (--local: on this machine)."
+HELP = "Train a model from a TrainingRun file: on the cluster (--wait: watch it), or --local."
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--filename", required=True, type=pathlib.Path, help="run file")
     parser.add_argument("--local", action="store_true", help="train in this process")
+    parser.add_argument("-n", "--namespace", help="cluster: the namespace (default: the context's)")
+    parser.add_argument("--context", help="cluster: kubeconfig context (default: the current one)")
+    parser.add_argument(
+        "--wait", action="store_true", help="cluster: watch the run until it is trained or failed"
+    )
     parser.add_argument("--runs-dir", help="runs folder (default ./runs or $TEXTCLF_RUNS_DIR)")
     parser.add_argument(
         "--progress",
@@ -124,8 +129,9 @@ def _status(
 
 def run(args: argparse.Namespace) -> int:
     if not args.local:
-        sys.stderr.write("textclf train: only --local is available in this build\n")
-        return 2
+        from textclf.cli import clustertrain  # noqa: PLC0415  (the cli extra: lazily)
+
+        return clustertrain.run(args.filename, args.namespace, args.context, args.wait)
     from textclf_trainer import entrypoint, progress, specs  # noqa: PLC0415  (torch: lazily)
 
     path: pathlib.Path = args.filename

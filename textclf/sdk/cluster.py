@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import jsonschema
@@ -327,10 +327,19 @@ class ClusterBackend:
     def status(self, app: str, version: str) -> trainingrun.TrainingRunStatus:
         return self._status(self._run(app, version))
 
-    def wait(self, app: str, version: str, timeout: float | None) -> trainingrun.TrainingRunStatus:
-        """A watch on the run from the version just read: returns on the first terminal status."""
+    def wait(
+        self,
+        app: str,
+        version: str,
+        timeout: float | None,
+        on_status: Callable[[trainingrun.TrainingRunStatus], None] | None = None,
+    ) -> trainingrun.TrainingRunStatus:
+        """A watch on the run from the version just read: returns on the first terminal status;
+        ``on_status`` sees every status on the way (the CLI's progress bar)."""
         body = self._run(app, version)
         status = self._status(body)
+        if on_status is not None:
+            on_status(status)
         if status.code in local.TERMINAL:
             return status
         watch = kubernetes.watch.Watch()  # type: ignore[no-untyped-call]
@@ -349,6 +358,8 @@ class ClusterBackend:
             **options,
         ):
             status = self._status(event["object"])
+            if on_status is not None:
+                on_status(status)
             if status.code in local.TERMINAL:
                 watch.stop()  # type: ignore[no-untyped-call]
                 return status
