@@ -60,7 +60,6 @@ def test_train_applies_the_run_and_waits(
             cluster.wait_code("reviews-v1", codes.StatusCode.TRAINING)
             report = {"percent": 40, "epoch": 0.4, "step": 4, "totalSteps": 10, "loss": 0.6931}
             assert post_progress(operator, cluster.token(pod), report) == 202
-            cluster.wait_code("reviews-v1", codes.StatusCode.TRAINING)
             eventually(
                 lambda: (cluster.status("reviews-v1").get("progress") or {}).get("percent") == 40,
                 30,

@@ -70,9 +70,9 @@ def test_auto_runtime_sends_each_pass_where_it_is_faster(trained: runs.Trained) 
     texts = ["good", "bad film", "an utterly charming , witty movie", "dull"]
     model.scores(texts[:1])
     model.scores(texts * 8, batch_size=32)
-    model.scores(texts, batch_size=4)
-    assert used == [("OnnxRuntime", 1), ("TorchRuntime", 32), ("OnnxRuntime", 4)]
-    assert runtimes.SMALL_PASS == 4
+    model.scores((texts * 8)[: runtimes.SMALL_PASS], batch_size=runtimes.SMALL_PASS)
+    small = runtimes.SMALL_PASS
+    assert used == [("OnnxRuntime", 1), ("TorchRuntime", 32), ("OnnxRuntime", small)]
 
 
 def test_exporting_leaves_the_torch_model_in_eval_mode(trained: runs.Trained) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, cast
+from typing import Any
 
 import pydantic
 
-from textclf.api import GROUP, VERSION, trainingrun
+from textclf.api import trainingrun
 from textclf.cli import localruns, summary
 
 NAME = "status"
@@ -27,28 +27,19 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def _cluster_status(name: str, namespace: str | None) -> dict[str, Any]:
     try:
-        import kubernetes  # noqa: PLC0415 - the CLI imports without the cluster extra
-
-        from textclf.cluster import connect  # noqa: PLC0415
+        from textclf.cluster import connect  # noqa: PLC0415 - the CLI imports without the cluster extra
     except ImportError:
         raise SystemExit(
             "textclf status needs the Kubernetes client: pip install 'textclf[cli]'"
         ) from None
     conn = connect.connect(namespace)
-    custom = kubernetes.client.CustomObjectsApi(conn.api)
     try:
-        body = custom.get_namespaced_custom_object(
-            GROUP, VERSION, conn.namespace, trainingrun.PLURAL, name
-        )
-    except kubernetes.client.ApiException as err:
-        if err.status == 404:
-            raise SystemExit(
-                f"TrainingRun {name} not found in namespace {conn.namespace}"
-            ) from None
-        raise
+        body = connect.read(conn, trainingrun.PLURAL, trainingrun.KIND, name)
+    except connect.Missing as err:
+        raise SystemExit(str(err)) from None
     finally:
         conn.close()
-    return dict(cast("dict[str, Any]", body).get("status") or {})
+    return dict(body.get("status") or {})
 
 
 def run(args: argparse.Namespace) -> int:

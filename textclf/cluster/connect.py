@@ -9,6 +9,8 @@ from typing import Any, cast
 
 import kubernetes
 
+from textclf.api import GROUP, VERSION
+
 
 @dataclasses.dataclass(frozen=True)
 class Connection:
@@ -27,6 +29,22 @@ def _context_namespace(kubeconfig: str | None, context: str | None) -> str:
     if context is not None:
         chosen = next((c for c in contexts or [] if c.get("name") == context), {})
     return str(cast("dict[str, Any]", chosen.get("context") or {}).get("namespace") or "default")
+
+
+class Missing(LookupError):
+    """The object asked for does not exist; the message names its kind, name and namespace."""
+
+
+def read(conn: Connection, plural: str, kind: str, name: str) -> dict[str, Any]:
+    """A textclf object of ``conn``'s namespace, as stored; ``Missing`` when it is not there."""
+    custom = kubernetes.client.CustomObjectsApi(conn.api)
+    try:
+        found = custom.get_namespaced_custom_object(GROUP, VERSION, conn.namespace, plural, name)
+    except kubernetes.client.ApiException as err:
+        if err.status == 404:
+            raise Missing(f"{kind} {name} not found in namespace {conn.namespace}") from None
+        raise
+    return cast("dict[str, Any]", found)
 
 
 def connect(

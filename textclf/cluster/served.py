@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-import kubernetes
-
-from textclf.api import GROUP, VERSION, conditions, serving, textclassifiermodel
+from textclf.api import conditions, serving, textclassifiermodel
+from textclf.cluster import connect
 from textclf.cluster.connect import Connection
 
 TIMEOUT_SECONDS = 60.0
@@ -36,18 +35,10 @@ def proxy_path(namespace: str, model: str, route: str) -> str:
 
 
 def _model(conn: Connection, model: str) -> dict[str, Any]:
-    custom = kubernetes.client.CustomObjectsApi(conn.api)
     try:
-        found = custom.get_namespaced_custom_object(
-            GROUP, VERSION, conn.namespace, textclassifiermodel.PLURAL, model
-        )
-    except kubernetes.client.ApiException as err:
-        if err.status == 404:
-            raise NotServed(
-                f"TextClassifierModel {model} not found in namespace {conn.namespace}"
-            ) from None
-        raise
-    return cast("dict[str, Any]", found)
+        return connect.read(conn, textclassifiermodel.PLURAL, textclassifiermodel.KIND, model)
+    except connect.Missing as err:
+        raise NotServed(str(err)) from None
 
 
 def _serving_condition(body: dict[str, Any]) -> str:

@@ -155,15 +155,11 @@ class ClusterBackend:
     # --- models ----------------------------------------------------------------------------------
 
     def _tcm(self, app: str, model: str) -> dict[str, Any]:
+        conn = connect.Connection(self.conn.api, app)
         try:
-            found = self.custom.get_namespaced_custom_object(
-                GROUP, VERSION, app, textclassifiermodel.PLURAL, model
-            )
-        except kubernetes.client.ApiException as err:
-            if _missing(err):
-                raise local.NotFound(f"model {model!r} not found in app {app!r}") from None
-            raise
-        return cast("dict[str, Any]", found)
+            return connect.read(conn, textclassifiermodel.PLURAL, textclassifiermodel.KIND, model)
+        except connect.Missing:
+            raise local.NotFound(f"model {model!r} not found in app {app!r}") from None
 
     def create_model(self, app: str, model: str, model_type_id: str) -> None:
         self._app(app)
@@ -308,15 +304,11 @@ class ClusterBackend:
             return version
 
     def _run(self, app: str, version: str) -> dict[str, Any]:
+        conn = connect.Connection(self.conn.api, app)
         try:
-            found = self.custom.get_namespaced_custom_object(
-                GROUP, VERSION, app, trainingrun.PLURAL, version
-            )
-        except kubernetes.client.ApiException as err:
-            if _missing(err):
-                raise local.NotFound(f"version {version!r} not found in app {app!r}") from None
-            raise
-        return cast("dict[str, Any]", found)
+            return connect.read(conn, trainingrun.PLURAL, trainingrun.KIND, version)
+        except connect.Missing:
+            raise local.NotFound(f"version {version!r} not found in app {app!r}") from None
 
     @staticmethod
     def _status(body: Mapping[str, Any]) -> trainingrun.TrainingRunStatus:
