@@ -127,7 +127,8 @@ def test_helm_install_upgrade_uninstall(fresh_plane: controlplane.ControlPlane) 
 
     # A second install adopts what was kept; with crds.keep=false an uninstall removes it all.
     helm_on(plane, "install", release, CHART, "-n", NS, "--set", "crds.keep=false")
-    helm_on(plane, "uninstall", release, "-n", NS)
+    # A CRD is gone only once the API server has deleted its objects: wait, as a user's script would.
+    helm_on(plane, "uninstall", release, "-n", NS, "--wait", "--timeout=60s")
     assert _ours(plane, release) == set()
     gone = plane.kubectl("get", "crd", "trainingruns.textclf.io")
     assert gone.returncode != 0
