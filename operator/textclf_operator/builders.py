@@ -100,11 +100,11 @@ def uri_volumes(
     return volumes, mounts
 
 
-def _resources(
-    spec: trainingrun.TrainingRunSpec, template: trainingtemplate.TrainingTemplateSpec
+def container_resources(
+    own: trainingrun.Resources | None, template: trainingtemplate.TrainingTemplateSpec
 ) -> dict[str, Any]:
+    """Requests and limits: the object's own, else the template's defaults (memory limit = request)."""
     defaults = template.resources or trainingtemplate.TemplateResources()
-    own = spec.resources
     gpu = own.gpu if own is not None and "gpu" in own.model_fields_set else defaults.gpu
     cpu = own.cpu if own is not None and own.cpu is not None else defaults.cpu
     memory = own.memory if own is not None and own.memory is not None else defaults.memory
@@ -190,6 +190,21 @@ def pod_failure_policy() -> dict[str, Any]:
     }
 
 
+def run_spec_volume() -> dict[str, Any]:
+    """The volume of the run file: the Pod's own ``RUN_SPEC_ANNOTATION``, through the downward API."""
+    return {
+        "name": "run-spec",
+        "downwardAPI": {
+            "items": [
+                {
+                    "path": "run.json",
+                    "fieldRef": {"fieldPath": f"metadata.annotations['{RUN_SPEC_ANNOTATION}']"},
+                }
+            ]
+        },
+    }
+
+
 def run_document(
     run_name: str,
     namespace: str,
@@ -238,7 +253,7 @@ def job(
         "image": template.image,
         "command": list(template.command or DEFAULT_COMMAND),
         "env": env,
-        "resources": _resources(spec, template),
+        "resources": container_resources(spec.resources, template),
         "terminationMessagePath": channels.TERMINATION_MESSAGE_PATH,
         # The trainer writes its result there; if it dies before, the log tail tells why.
         "terminationMessagePolicy": "FallbackToLogsOnError",
@@ -261,19 +276,7 @@ def job(
         "securityContext": pod_security_context(),
         "containers": [container],
         "volumes": [
-            {
-                "name": "run-spec",
-                "downwardAPI": {
-                    "items": [
-                        {
-                            "path": "run.json",
-                            "fieldRef": {
-                                "fieldPath": f"metadata.annotations['{RUN_SPEC_ANNOTATION}']"
-                            },
-                        }
-                    ]
-                },
-            },
+            run_spec_volume(),
             {
                 "name": "progress-token",
                 "projected": {

@@ -13,6 +13,18 @@ from typing import Any
 
 Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped kinds
 
+RUNS, JOBS, PODS, MODELS, TEMPLATES, DEPLOYMENTS, SERVICES, EVALUATIONS = (
+    "trainingruns",
+    "jobs",
+    "pods",
+    "textclassifiermodels",
+    "trainingtemplates",
+    "deployments",
+    "services",
+    "modelevaluations",
+)
+"""The kinds the cache holds, by their plural."""
+
 
 def _newer(held: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:
     """Whether ``held`` is a later version of the same object than ``incoming``.

@@ -20,6 +20,7 @@ from textclf_operator import (
     builders,
     cache,
     config,
+    evaljobs,
     kube,
     metrics,
     predictors,
@@ -118,11 +119,11 @@ def _seen(kind: str, event: kopf.RawEvent) -> tuple[str, str, bool]:
 
 @kopf.on.event(GROUP, VERSION, "trainingruns")
 async def run_event(event: kopf.RawEvent, **_: Any) -> None:
-    namespace, name, deleted = _seen(reconciler.RUNS, event)
+    namespace, name, deleted = _seen(cache.RUNS, event)
     state = runtime()
     if deleted:
         state.endpoint.forget((namespace, name))
-        state.reconciler.forget(reconciler.RUNS, (namespace, name))
+        state.reconciler.forget(cache.RUNS, (namespace, name))
         model = (event["object"].get("spec") or {}).get("modelRef", {}).get("name")
         if model:
             await state.reconciler.model(namespace, model)
@@ -132,16 +133,40 @@ async def run_event(event: kopf.RawEvent, **_: Any) -> None:
 
 @kopf.on.event("batch", "v1", "jobs", labels={builders.RUN_LABEL: kopf.PRESENT})
 async def job_event(event: kopf.RawEvent, **_: Any) -> None:
-    namespace, _name, _deleted = _seen(reconciler.JOBS, event)
+    namespace, _name, _deleted = _seen(cache.JOBS, event)
     run = event["object"]["metadata"]["labels"][builders.RUN_LABEL]
     await runtime().reconciler.run(namespace, run)
 
 
 @kopf.on.event("", "v1", "pods", labels={builders.RUN_LABEL: kopf.PRESENT})
 async def pod_event(event: kopf.RawEvent, **_: Any) -> None:
-    namespace, _name, _deleted = _seen(reconciler.PODS, event)
+    namespace, _name, _deleted = _seen(cache.PODS, event)
     run = event["object"]["metadata"]["labels"][builders.RUN_LABEL]
     await runtime().reconciler.run(namespace, run)
+
+
+@kopf.on.event(GROUP, VERSION, "modelevaluations")
+async def evaluation_event(event: kopf.RawEvent, **_: Any) -> None:
+    namespace, name, deleted = _seen(cache.EVALUATIONS, event)
+    state = runtime()
+    if deleted:
+        state.reconciler.forget(cache.EVALUATIONS, (namespace, name))
+        return
+    await state.reconciler.evaluation(namespace, name)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels={evaljobs.EVALUATION_LABEL: kopf.PRESENT})
+async def evaluation_job_event(event: kopf.RawEvent, **_: Any) -> None:
+    namespace, _name, _deleted = _seen(cache.JOBS, event)
+    evaluation = event["object"]["metadata"]["labels"][evaljobs.EVALUATION_LABEL]
+    await runtime().reconciler.evaluation(namespace, evaluation)
+
+
+@kopf.on.event("", "v1", "pods", labels={evaljobs.EVALUATION_LABEL: kopf.PRESENT})
+async def evaluation_pod_event(event: kopf.RawEvent, **_: Any) -> None:
+    namespace, _name, _deleted = _seen(cache.PODS, event)
+    evaluation = event["object"]["metadata"]["labels"][evaljobs.EVALUATION_LABEL]
+    await runtime().reconciler.evaluation(namespace, evaluation)
 
 
 PREDICTOR_LABELS: Mapping[str, Any] = {
@@ -160,34 +185,37 @@ async def _predictor_seen(kind: str, event: kopf.RawEvent) -> None:
 @kopf.on.event("apps", "v1", "deployments", labels=PREDICTOR_LABELS)
 async def deployment_event(event: kopf.RawEvent, **_: Any) -> None:
     """A predictor Deployment changed (its rollout, its replicas): the model's status follows."""
-    await _predictor_seen(reconciler.DEPLOYMENTS, event)
+    await _predictor_seen(cache.DEPLOYMENTS, event)
 
 
 @kopf.on.event("", "v1", "services", labels=PREDICTOR_LABELS)
 async def service_event(event: kopf.RawEvent, **_: Any) -> None:
     """A predictor Service changed or went away: the model's reconcile puts it back if needed."""
-    await _predictor_seen(reconciler.SERVICES, event)
+    await _predictor_seen(cache.SERVICES, event)
 
 
 @kopf.on.event(GROUP, VERSION, "textclassifiermodels")
 async def model_event(event: kopf.RawEvent, **_: Any) -> None:
-    namespace, name, deleted = _seen(reconciler.MODELS, event)
+    namespace, name, deleted = _seen(cache.MODELS, event)
     state = runtime()
     if deleted:
-        state.reconciler.forget(reconciler.MODELS, (namespace, name))
+        state.reconciler.forget(cache.MODELS, (namespace, name))
     else:
         await state.reconciler.model(namespace, name)
     for key in state.reconciler.runs_waiting(namespace):
         await state.reconciler.run(*key)
+    await state.reconciler.evaluations_waiting(namespace, name)
 
 
 @kopf.on.event(GROUP, VERSION, "trainingtemplates")
 async def template_event(event: kopf.RawEvent, **_: Any) -> None:
-    _namespace, name, deleted = _seen(reconciler.TEMPLATES, event)
+    _namespace, name, deleted = _seen(cache.TEMPLATES, event)
     state = runtime()
     if deleted:
-        state.reconciler.forget(reconciler.TEMPLATES, ("", name))
+        state.reconciler.forget(cache.TEMPLATES, ("", name))
     else:
         await state.reconciler.template(name)
     for key in state.reconciler.runs_waiting():
         await state.reconciler.run(*key)
+    for namespace in {e["metadata"]["namespace"] for e in state.objects.all(cache.EVALUATIONS)}:
+        await state.reconciler.evaluations_waiting(namespace)

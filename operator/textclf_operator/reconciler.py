@@ -25,6 +25,7 @@ from textclf_operator import (
     builders,
     cache,
     config,
+    evalreconcile,
     kube,
     metrics,
     modelstatus,
@@ -35,18 +36,19 @@ from textclf_operator import (
     stored,
     templatestatus,
 )
+from textclf_operator.cache import (
+    DEPLOYMENTS,
+    EVALUATIONS,
+    JOBS,
+    MODELS,
+    PODS,
+    RUNS,
+    SERVICES,
+    TEMPLATES,
+)
 
 log = logging.getLogger(__name__)
 
-RUNS, JOBS, PODS, MODELS, TEMPLATES, DEPLOYMENTS, SERVICES = (
-    "trainingruns",
-    "jobs",
-    "pods",
-    "textclassifiermodels",
-    "trainingtemplates",
-    "deployments",
-    "services",
-)
 PREDICTOR_KINDS = {DEPLOYMENTS: "Deployment", SERVICES: "Service"}
 """The objects the operator makes for a served model: cache kind -> Kubernetes kind."""
 SERVING_TROUBLE = (
@@ -104,6 +106,18 @@ class Reconciler:
     async def model(self, namespace: str, name: str) -> None:
         await self._guarded(MODELS, (namespace, name), self._reconcile_model)
 
+    async def evaluation(self, namespace: str, name: str) -> None:
+        await self._guarded(EVALUATIONS, (namespace, name), self._reconcile_evaluation)
+
+    async def _reconcile_evaluation(self, namespace: str, name: str) -> None:
+        await evalreconcile.reconcile(self, namespace, name)
+
+    async def evaluations_waiting(self, namespace: str, model: str | None = None) -> None:
+        """Reconcile the evaluations that have no Job yet (of ``model``): what they wait for may
+        have come (a trained version, the model, a template)."""
+        for key in evalreconcile.waiting(self, namespace, model):
+            await self.evaluation(*key)
+
     async def template(self, name: str) -> None:
         await self._guarded(TEMPLATES, ("", name), self._reconcile_template)
 
@@ -133,6 +147,8 @@ class Reconciler:
                 await self.run(*key)
             elif kind == TEMPLATES:
                 await self.template(key[1])
+            elif kind == EVALUATIONS:
+                await self.evaluation(*key)
             else:
                 await self.model(*key)
 
@@ -310,11 +326,14 @@ class Reconciler:
         wire = status.to_wire()
         if wire == previous.to_wire():
             return
-        await self._write_status(RUNS, trainingrun.KIND, run, wire)
+        await self.write_status(RUNS, trainingrun.KIND, run, wire)
         if status.code != previous.code or status.detail_code != previous.detail_code:
             await self._transition(run, previous, status)
         self._count_runs()
-        await self.model(run["metadata"]["namespace"], run["spec"]["modelRef"]["name"])
+        namespace, model = run["metadata"]["namespace"], run["spec"]["modelRef"]["name"]
+        await self.model(namespace, model)
+        if status.code != previous.code:
+            await self.evaluations_waiting(namespace, model)
 
     async def _transition(
         self,
@@ -334,7 +353,7 @@ class Reconciler:
             metrics.DURATION.labels(code).observe(
                 (status.completion_time - status.start_time).total_seconds()
             )
-        await self._event(
+        await self.post_event(
             run,
             trainingrun.KIND,
             reason=EVENT_REASONS[code],
@@ -359,7 +378,7 @@ class Reconciler:
             return
         wire = templatestatus.compute(template, self.clock()).to_wire()
         if wire != stored.status(template, trainingtemplate.TrainingTemplateStatus).to_wire():
-            await self._write_status(TEMPLATES, trainingtemplate.KIND, template, wire)
+            await self.write_status(TEMPLATES, trainingtemplate.KIND, template, wire)
 
     # --- TextClassifierModel ---------------------------------------------------------------------
 
@@ -390,7 +409,7 @@ class Reconciler:
         old = stored.status(model, textclassifiermodel.TextClassifierModelStatus)
         if wire == old.to_wire():
             return
-        await self._write_status(MODELS, textclassifiermodel.KIND, model, wire)
+        await self.write_status(MODELS, textclassifiermodel.KIND, model, wire)
         await self._model_events(model, old, status)
 
     async def _model_events(
@@ -402,7 +421,7 @@ class Reconciler:
         was = old.latest_version.run if old.latest_version else None
         now_latest = status.latest_version.run if status.latest_version else None
         if now_latest and now_latest != was:
-            await self._event(
+            await self.post_event(
                 model,
                 textclassifiermodel.KIND,
                 reason="VersionTrained",
@@ -411,7 +430,7 @@ class Reconciler:
         served_before = old.serving.version if old.serving else None
         served = status.serving.version if status.serving else None
         if served and served != served_before:
-            await self._event(
+            await self.post_event(
                 model,
                 textclassifiermodel.KIND,
                 reason="ServedVersionChanged",
@@ -425,7 +444,7 @@ class Reconciler:
             and after.reason in SERVING_TROUBLE
             and (before is None or before.reason != after.reason)
         ):
-            await self._event(
+            await self.post_event(
                 model,
                 textclassifiermodel.KIND,
                 reason=f"Serving{after.reason}",
@@ -495,7 +514,7 @@ class Reconciler:
 
     # --- writes ----------------------------------------------------------------------------------
 
-    async def _write_status(
+    async def write_status(
         self, plural: str, kind: str, body: Mapping[str, Any], wire: dict[str, Any]
     ) -> None:
         """The one place status is written, for every kind; the cache keeps what was stored."""
@@ -506,7 +525,7 @@ class Reconciler:
         metrics.STATUS_WRITES.labels(kind).inc()
         self.objects.put(plural, stored)
 
-    async def _event(
+    async def post_event(
         self,
         body: Mapping[str, Any],
         kind: str,

@@ -54,7 +54,7 @@ def parse_time(value: str | None) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _job_condition(job: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
+def job_condition(job: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
     for cond in (job.get("status") or {}).get("conditions") or []:
         if cond.get("type") == type_ and cond.get("status") == "True":
             return dict(cond)
@@ -68,7 +68,7 @@ def _container(pod: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-def _terminated(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def terminated(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
     state = _container(pod).get("state") or {}
     return state.get("terminated")
 
@@ -80,7 +80,7 @@ def _disrupted(pod: Mapping[str, Any]) -> bool:
     )
 
 
-def _started(pod: Mapping[str, Any]) -> datetime.datetime | None:
+def started_at(pod: Mapping[str, Any]) -> datetime.datetime | None:
     state = _container(pod).get("state") or {}
     for key in ("running", "terminated"):
         if key in state and state[key].get("startedAt"):
@@ -89,31 +89,31 @@ def _started(pod: Mapping[str, Any]) -> datetime.datetime | None:
 
 
 def _result(pod: Mapping[str, Any]) -> channels.Result | None:
-    terminated = _terminated(pod)
-    if not terminated or not terminated.get("message"):
+    ended = terminated(pod)
+    if not ended or not ended.get("message"):
         return None
     try:
-        return channels.Result.from_termination_message(terminated["message"])
+        return channels.Result.from_termination_message(ended["message"])
     except (ValueError, pydantic.ValidationError):
         return None
 
 
-def _last_finished(pods: Sequence[Mapping[str, Any]], phase: str) -> Mapping[str, Any] | None:
-    done = [p for p in pods if (p.get("status") or {}).get("phase") == phase and _terminated(p)]
+def last_finished(pods: Sequence[Mapping[str, Any]], phase: str) -> Mapping[str, Any] | None:
+    done = [p for p in pods if (p.get("status") or {}).get("phase") == phase and terminated(p)]
     if not done:
         return None
-    return max(done, key=lambda p: str((_terminated(p) or {}).get("finishedAt") or ""))
+    return max(done, key=lambda p: str((terminated(p) or {}).get("finishedAt") or ""))
 
 
 def _failure(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> _State:
-    failed = _job_condition(job, "Failed") or {}
+    failed = job_condition(job, "Failed") or {}
     reason = str(failed.get("reason") or "")
-    last = _last_finished(pods, "Failed")
+    last = last_finished(pods, "Failed")
     result = _result(last) if last is not None else None
-    exit_code = (_terminated(last) or {}).get("exitCode") if last is not None else None
+    exit_code = (terminated(last) or {}).get("exitCode") if last is not None else None
     said = result.message if result is not None and result.message else ""
     if not said and last is not None:
-        said = str((_terminated(last) or {}).get("message") or "")[-500:]
+        said = str((terminated(last) or {}).get("message") or "")[-500:]
     if reason == "DeadlineExceeded":
         return _State(
             codes.StatusCode.FAILED,
@@ -180,14 +180,14 @@ def _state(o: Observed) -> _State | None:
             return _State(codes.StatusCode.QUEUED, reason=conds.REASON_WAITING, message=o.waiting)
         # The reconciler creates the Job before it computes status, so this is a brief state.
         return _State(codes.StatusCode.QUEUED, reason=conds.REASON_JOB_CREATED)
-    if _job_condition(job, "Complete"):
-        done = _last_finished(o.pods, "Succeeded")
+    if job_condition(job, "Complete"):
+        done = last_finished(o.pods, "Succeeded")
         result = _result(done) if done is not None else None
         message = "" if result is not None else "the trainer left no result: metrics unknown"
         return _State(
             codes.StatusCode.TRAINED, reason=conds.REASON_TRAINED, message=message, result=result
         )
-    if _job_condition(job, "Failed"):
+    if job_condition(job, "Failed"):
         return _failure(job, o.pods)
     if (job.get("spec") or {}).get("suspend"):
         return _State(
@@ -206,12 +206,12 @@ def _state(o: Observed) -> _State | None:
         return None  # a Pod ended; the Job controller's verdict or its next Pod comes next
     if o.pods:
         return _State(
-            codes.StatusCode.QUEUED, reason=conds.REASON_POD_PENDING, message=_waiting(o.pods)
+            codes.StatusCode.QUEUED, reason=conds.REASON_POD_PENDING, message=pending_reason(o.pods)
         )
     return _State(codes.StatusCode.QUEUED, reason=conds.REASON_JOB_CREATED)
 
 
-def _waiting(pods: Sequence[Mapping[str, Any]]) -> str:
+def pending_reason(pods: Sequence[Mapping[str, Any]]) -> str:
     """Why the newest pending Pod waits, as the kubelet says (ImagePullBackOff, a missing Secret)."""
     for pod in reversed(pods):
         waiting = (_container(pod).get("state") or {}).get("waiting") or {}
@@ -293,8 +293,8 @@ def compute(o: Observed) -> trainingrun.TrainingRunStatus:
         return prev  # a verdict stands: Pods cleaned up later cannot change it
     meta = o.run.get("metadata") or {}
     generation = meta.get("generation")
-    started = [t for t in (_started(p) for p in o.pods) if t is not None]
-    counted = sum(1 for p in o.pods if _started(p) is not None and not _disrupted(p))
+    started = [t for t in (started_at(p) for p in o.pods) if t is not None]
+    counted = sum(1 for p in o.pods if started_at(p) is not None and not _disrupted(p))
     start_time = prev.start_time or (min(started) if started else None)
     completion_time = prev.completion_time if state.code in TERMINAL else None
     if state.code in TERMINAL and completion_time is None:

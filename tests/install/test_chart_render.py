@@ -21,8 +21,10 @@ CRDS = charts.REPO / "crds"
 NAMESPACED_CONTRACT = {
     ("textclf.io", "trainingruns"): {"list", "watch"},
     ("textclf.io", "textclassifiermodels"): {"list", "watch"},
+    ("textclf.io", "modelevaluations"): {"list", "watch"},
     ("textclf.io", "trainingruns/status"): {"patch"},
     ("textclf.io", "textclassifiermodels/status"): {"patch"},
+    ("textclf.io", "modelevaluations/status"): {"patch"},
     ("batch", "jobs"): {"get", "list", "watch", "create", "patch"},
     ("", "pods"): {"list", "watch"},
     ("", "events"): {"create"},
@@ -93,7 +95,7 @@ def test_rendered_crds_carry_crds_folder_spec_verbatim() -> None:
 def test_crds_policy_values() -> None:
     assert not _by_kind(charts.render({"crds": {"install": False}}), "CustomResourceDefinition")
     unkept = _by_kind(charts.render({"crds": {"keep": False}}), "CustomResourceDefinition")
-    assert len(unkept) == 3
+    assert len(unkept) == 4
     assert all("annotations" not in c["metadata"] for c in unkept)
 
 
@@ -151,12 +153,18 @@ def test_user_roles_aggregate_into_view_edit_admin() -> None:
     assert f"{agg}view" not in edit["metadata"]["labels"]
     assert _grants(view["rules"]) == {
         ("textclf.io", kind): {"get", "list", "watch"}
-        for kind in ("textclassifiermodels", "trainingruns", "trainingtemplates")
+        for kind in (
+            "textclassifiermodels",
+            "trainingruns",
+            "modelevaluations",
+            "trainingtemplates",
+        )
     }
     edit_grants = _grants(edit["rules"])
     assert set(edit_grants) == {
         ("textclf.io", "textclassifiermodels"),
         ("textclf.io", "trainingruns"),
+        ("textclf.io", "modelevaluations"),
     }
     assert all({"create", "update", "delete"} <= verbs for verbs in edit_grants.values())
     off = charts.render({"rbac": {"aggregateUserRoles": False}})

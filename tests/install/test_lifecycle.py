@@ -119,6 +119,7 @@ def test_helm_install_upgrade_uninstall(fresh_plane: controlplane.ControlPlane) 
     assert left == {
         "CustomResourceDefinition/textclassifiermodels.textclf.io",
         "CustomResourceDefinition/trainingruns.textclf.io",
+        "CustomResourceDefinition/modelevaluations.textclf.io",
         "CustomResourceDefinition/trainingtemplates.textclf.io",
         "TrainingTemplate/hf-advanced",
         "TrainingTemplate/hf-lora",

@@ -141,6 +141,39 @@ class Cluster:
             ),
         )
 
+    def create_evaluation(
+        self, name: str, *, model: str = "reviews", **spec: Any
+    ) -> dict[str, Any]:
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "ModelEvaluation",
+            "metadata": {"name": name},
+            "spec": {
+                "modelRef": {"name": model},
+                "dataset": {"uri": "configmap://imdb/test.csv"},
+                **spec,
+            },
+        }
+        return cast(
+            "dict[str, Any]",
+            self.custom.create_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, "modelevaluations", body
+            ),
+        )
+
+    def evaluation(self, name: str) -> dict[str, Any]:
+        found = self.custom.get_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, "modelevaluations", name
+        )
+        return cast("dict[str, Any]", cast("dict[str, Any]", found).get("status") or {})
+
+    def wait_evaluation(self, name: str, code: str, timeout: float = 60.0) -> dict[str, Any]:
+        return eventually(
+            lambda: cast("dict[str, Any]", (s := self.evaluation(name)).get("code") == code and s),
+            timeout,
+            f"evaluation {name} to reach {code}",
+        )
+
     def run(self, name: str) -> dict[str, Any]:
         return cast(
             "dict[str, Any]",
@@ -178,16 +211,15 @@ class Cluster:
                 return None
             raise
 
-    def pods(self, run: str) -> list[Any]:
-        found = self.core.list_namespaced_pod(
-            self.namespace, label_selector=f"{builders.RUN_LABEL}={run}"
-        ).items
+    def pods(self, run: str, label: str = builders.RUN_LABEL) -> list[Any]:
+        found = self.core.list_namespaced_pod(self.namespace, label_selector=f"{label}={run}").items
         return sorted(found, key=lambda p: p.metadata.creation_timestamp)
 
-    def pending_pod(self, run: str, seen: int = 0) -> Any:
-        """The Job controller's next Pod of ``run`` (the ``seen``-th, counting from 0)."""
+    def pending_pod(self, run: str, seen: int = 0, label: str = builders.RUN_LABEL) -> Any:
+        """The Job controller's next Pod of ``run`` (the ``seen``-th, counting from 0); of an
+        evaluation with ``label=evaljobs.EVALUATION_LABEL``."""
         return eventually(
-            lambda: (pods := self.pods(run)) and len(pods) > seen and pods[seen],
+            lambda: (pods := self.pods(run, label)) and len(pods) > seen and pods[seen],
             60,
             f"pod #{seen} of {run}",
         )
@@ -339,6 +371,34 @@ def result_message(**overrides: Any) -> str:
                 "message": "71 of 71 test rows (100%) also occur in the training data",
             }
         ],
+        **overrides,
+    }
+    return json.dumps(result)
+
+
+def evaluation_message(**overrides: Any) -> str:
+    """An evaluator's termination message: MODEL-EVALUATED with its summary and output."""
+    result = {
+        "code": codes.EvaluationCode.EVALUATED.value,
+        "summary": {
+            "examples": 71,
+            "accuracy": 0.87,
+            "macroAvgF1Score": 0.86,
+            "macroAvgPrecision": 0.88,
+            "macroAvgRecall": 0.85,
+            "macroAvgRocAuc": 0.93,
+            "macroStdRocAuc": 0.0,
+        },
+        "metrics": {
+            "examples": 71,
+            "accuracy": 0.87,
+            "macroF1": 0.86,
+            "macroPrecision": 0.88,
+            "macroRecall": 0.85,
+            "macroRocAuc": 0.93,
+        },
+        "output": "pvc://models/reviews/evaluations/e1",
+        "digest": "sha256:" + "ab" * 32,
         **overrides,
     }
     return json.dumps(result)

@@ -2,7 +2,8 @@
 
 The chart's ServiceAccount, ClusterRole and binding are applied to the real API server; the operator
 then runs with a token of that ServiceAccount (the same credentials it has in a cluster) through the
-paths that use each permission: a full lifecycle with progress (TokenReview), a suspended run that is
+paths that use each permission: a full lifecycle with progress (TokenReview), an evaluation of the
+trained version (its Job, its status), a suspended run that is
 resumed (Job patch), a Job deleted by hand (Job get), and a served model whose predictor Deployment
 and Service are made, switched to a newer version and removed again. The API server's audit log then
 says what the operator did: no request may have been refused, and every granted (group, resource,
@@ -142,6 +143,9 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
         assert post_progress(state, cluster.token(pod), {"percent": 10}) == 202
         cluster.finish_pod(pod, 0, result_message())
         cluster.wait_code("rbac-full", codes.StatusCode.TRAINED)
+        # an evaluation of it: watched, its Job created, its status written
+        cluster.create_evaluation("rbac-eval", version="rbac-full")
+        eventually(lambda: cluster.evaluation("rbac-eval").get("jobName"), 30, "the evaluation")
         # the served model's predictor: created by server-side apply, then watched
         eventually(lambda: _predictor_runs(cluster) == "rbac-full", 30, "the predictor")
         # a newer version: the Deployment is applied again (patch)

@@ -5,6 +5,7 @@ Job; the test's kubelet runs that Job's Pod (the real trainer on the bundled IMD
 
 from __future__ import annotations
 
+import json
 import pathlib
 import threading
 import uuid
@@ -12,6 +13,7 @@ from typing import Any
 
 import kubernetes
 import pytest
+from sklearn import metrics as skm
 
 import controlplane
 import textclf
@@ -25,7 +27,7 @@ from tests.operator.support import (
 from tests.trainer import runs
 from textclf.api import GROUP, VERSION
 from textclf.sdk import cluster as sdk_cluster
-from textclf_operator import handlers
+from textclf_operator import evaljobs, handlers
 
 pytestmark = [pytest.mark.cluster, pytest.mark.training]
 
@@ -116,7 +118,74 @@ def test_the_walkthrough_on_a_cluster(  # noqa: PLR0917  (fixtures)
         # predict goes to the served model: not served yet, and the SDK says how
         with pytest.raises(ValueError, match=r"is not served: set spec\.serving\.enabled: true"):
             model.predict(["a fine film"])
-        with pytest.raises(NotImplementedError, match="ModelEvaluation"):
-            model.evaluate(dataset_id="text-dataset", eval_id="one")
+
+        # evaluate later, on the train data and on a test set uploaded after training: each a
+        # ModelEvaluation the operator runs as a Job; the test kubelet runs the real evaluator
+        test_ds = app.create_dataset("test-dataset")
+        test_ds.upload_from_csv(IMDB / "test.csv")
+        for eval_id, dataset_id in (("one", "text-dataset"), ("two", "test-dataset")):
+            started = model.evaluate(dataset_id=dataset_id, eval_id=eval_id)
+            assert started.status == "MODEL-QUEUED-FOR-EVALUATION"
+            mev: Any = custom.get_namespaced_custom_object(
+                GROUP, VERSION, name, "modelevaluations", eval_id
+            )
+            assert mev["spec"]["version"] == version
+            assert (
+                mev["spec"]["dataset"]["uri"]
+                == f"configmap://textclf-dataset-{dataset_id}/data.csv"
+            )
+            eval_pod = kube.pending_pod(eval_id, label=evaljobs.EVALUATION_LABEL)
+            assert eval_pod.spec.containers[0].command == [
+                "python",
+                "-m",
+                "textclf_trainer",
+                "evaluate",
+            ]
+            assert (
+                eval_pod.spec.containers[0].image == "textclf/trainer:e2e"
+            )  # the version's template
+            assert kubelet_run(kube, eval_pod, operator, tmp_path / "pod") == 0
+        with pytest.raises(ValueError, match="'two' already exists"):
+            model.evaluate(dataset_id="test-dataset", eval_id="two")
+        done = model.wait_for_evaluation("two", timeout=120)
+        assert done.status == "MODEL-EVALUATED", done.description
+        assert model.wait_for_evaluation("one", timeout=120).status == "MODEL-EVALUATED"
+        assert [e.id for e in model.list_evaluations()] == ["one", "two"]
+        assert (done.version_id, done.dataset_id) == (version, "test-dataset")
+        mev = custom.get_namespaced_custom_object(GROUP, VERSION, name, "modelevaluations", "two")
+        output = f"{sdk_cluster.DEFAULT_ARTIFACTS}/reviews/evaluations/two"
+        assert mev["status"]["output"]["uri"] == output  # beside the artifact, not inside it
+        assert mev["status"]["artifact"] == run_status(custom, name, version)["artifact"]
+
+        # the summary in status agrees with the stored per-row scores, counted independently;
+        # this process reads the claim where it is mounted, as a notebook Pod would
+        monkeypatch.setenv("TEXTCLF_PVC_ROOT", str(tmp_path / "pod" / "pvc"))
+        stored_rows = json.loads(
+            (
+                tmp_path / "pod" / "pvc" / output.removeprefix("pvc://") / "predictions.json"
+            ).read_text()
+        )
+        truth = [labels[0] for labels in stored_rows["labels"]]
+        guessed = [
+            stored_rows["concepts"][max(range(2), key=row.__getitem__)]
+            for row in stored_rows["scores"]
+        ]
+        assert done.summary is not None
+        assert done.summary.examples == len(truth) == 71
+        assert done.summary.accuracy == pytest.approx(skm.accuracy_score(truth, guessed), abs=1e-4)
+        assert done.summary.macro_avg_f1_score == pytest.approx(
+            skm.f1_score(truth, guessed, average="macro"), abs=1e-4
+        )
+        assert model.evaluation_metrics("two")["examples"] == 71
+        per_concept, totals = textclf.EvalResultCompare(
+            models=[model], datasets=[ds, test_ds]
+        ).detailed_summary()
+        assert sorted(totals["Dataset"]) == ["test-dataset", "text-dataset"]
+        assert per_concept[per_concept["Dataset"] == "test-dataset"]["Total Labeled"].sum() == 71
     finally:
         core.delete_namespace(name)
+
+
+def run_status(custom: kubernetes.client.CustomObjectsApi, namespace: str, run: str) -> Any:
+    body: Any = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "trainingruns", run)
+    return body["status"]

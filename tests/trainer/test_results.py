@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from textclf.api import channels, codes, conditions, trainingrun
+from textclf.api import channels, codes, conditions, modelevaluation, trainingrun
 
 # banking77's 77 intents have names of ~20 characters; longer ones make the case harder.
 CONCEPTS = [f"concept_number_{i:02d}_of_the_banking_intents" for i in range(77)]
@@ -65,3 +65,29 @@ def test_a_77_concept_result_fits_in_4_kib() -> None:
     assert back.data_report == result.data_report
     assert [w.type for w in back.warnings] == list(conditions.WARNINGS)
     assert json.loads(text)["artifact"]["digest"] == "sha256:" + "a" * 64
+
+
+def test_a_77_concept_evaluation_result_fits_in_4_kib() -> None:
+    result = channels.EvaluationResult(
+        code=codes.EvaluationCode.EVALUATED,
+        message="y" * 1500,
+        metrics=_split(3080),
+        summary=modelevaluation.Summary(
+            examples=3080,
+            accuracy=0.91,
+            macro_avg_f1_score=0.9,
+            macro_avg_precision=0.92,
+            macro_avg_recall=0.89,
+            macro_avg_roc_auc=0.99,
+            macro_std_roc_auc=0.01,
+        ),
+        output="s3://bucket/" + "p" * 1000,
+        digest="sha256:" + "ab" * 32,
+    )
+    text = result.to_termination_message()
+    assert len(text.encode()) <= channels.MAX_TERMINATION_MESSAGE_BYTES
+    back = channels.EvaluationResult.from_termination_message(text)
+    assert back.summary == result.summary  # the summary and output always survive
+    assert back.output == result.output
+    assert back.metrics is not None
+    assert back.metrics.accuracy == 0.912345

@@ -3,6 +3,9 @@
 - ``ProgressReport``: POSTed by the trainer to the operator's progress endpoint while training, with a
   projected ServiceAccount token of ``PROGRESS_AUDIENCE``. The operator takes the run's identity from
   the token (via TokenReview), never from the body; the body carries numbers only.
+- ``EvaluationRequest`` and ``EvaluationResult``: the same two files for ``python -m textclf_trainer
+  evaluate`` (a ModelEvaluation's Job): what to evaluate, mounted as a file; how it went, in the
+  termination message.
 - ``Result``: the trainer's final word, written to the container's termination message file
   (``TERMINATION_MESSAGE_PATH``); the kubelet copies it into the Pod's status, where the operator
   reads it. Kept under ``MAX_TERMINATION_MESSAGE_BYTES``; full metrics live in the artifact.
@@ -15,7 +18,7 @@ from typing import Annotated
 
 import pydantic
 
-from textclf.api import codes, common, trainingrun
+from textclf.api import codes, common, modelevaluation, trainingrun
 
 PROGRESS_AUDIENCE = "textclf.io/progress"
 """Audience of the projected token the trainer presents to the progress endpoint."""
@@ -112,4 +115,48 @@ class Result(common.Model):
     @classmethod
     def from_termination_message(cls, text: str) -> Result:
         """Parse a termination message; raises ``ValueError`` if it is not a trainer result."""
+        return cls.model_validate_json(text)
+
+
+class EvaluationRequest(common.Model):
+    """What ``python -m textclf_trainer evaluate`` reads: the operator resolved the version to its
+    artifact and the output to a URI, so the evaluator needs no API access."""
+
+    name: str = common.field(max_length=253, description="The ModelEvaluation.")
+    namespace: str = common.field(default="", max_length=63, description="Its namespace.")
+    artifact: trainingrun.Artifact = common.field(description="The model to evaluate.")
+    dataset: modelevaluation.Dataset = common.field(description="The labelled data.")
+    output: trainingrun.Output = common.field(description="Where the report and scores go.")
+
+
+class EvaluationResult(common.Model):
+    """The evaluator's final word, as JSON in the termination message."""
+
+    code: codes.EvaluationCode
+    detail_code: codes.DetailCode | None = None
+    message: Annotated[str, pydantic.Field(max_length=1500)] = ""
+    summary: modelevaluation.Summary | None = None
+    metrics: HeadlineSplit | None = None
+    output: str | None = None
+    digest: str | None = None
+    """The digest of the artifact evaluated, as verified."""
+
+    def to_termination_message(self) -> str:
+        """JSON under 4 KiB: per-concept metrics go first, then the message is shortened."""
+        result = self
+        text = json.dumps(result.to_wire(), separators=(",", ":"))
+        if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.metrics is not None:
+            metrics = result.metrics.model_copy(update={"per_concept": None})
+            result = result.model_copy(update={"metrics": metrics})
+            text = json.dumps(result.to_wire(), separators=(",", ":"))
+        while len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.message:
+            result = result.model_copy(
+                update={"message": result.message[: len(result.message) // 2]}
+            )
+            text = json.dumps(result.to_wire(), separators=(",", ":"))
+        return text
+
+    @classmethod
+    def from_termination_message(cls, text: str) -> EvaluationResult:
+        """Parse a termination message; raises ``ValueError`` if it is not an evaluation result."""
         return cls.model_validate_json(text)

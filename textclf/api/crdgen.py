@@ -19,7 +19,14 @@ from typing import Any
 import pydantic
 import yaml
 
-from textclf.api import GROUP, VERSION, textclassifiermodel, trainingrun, trainingtemplate
+from textclf.api import (
+    GROUP,
+    VERSION,
+    modelevaluation,
+    textclassifiermodel,
+    trainingrun,
+    trainingtemplate,
+)
 
 _DROP = {"title", "$defs", "discriminator"}
 _ALLOWED_FORMATS = {"date-time", "int32", "int64", "float", "double", "byte", "date"}
@@ -188,6 +195,7 @@ def all_crds() -> dict[str, dict[str, Any]]:
         for m, kind_model, scope, has_status in (
             (textclassifiermodel, textclassifiermodel.TextClassifierModel, "Namespaced", True),
             (trainingrun, trainingrun.TrainingRun, "Namespaced", True),
+            (modelevaluation, modelevaluation.ModelEvaluation, "Namespaced", True),
             (trainingtemplate, trainingtemplate.TrainingTemplate, "Cluster", True),
         )
     }

@@ -17,22 +17,23 @@
 
 Backends: the cluster of the kubeconfig (``textclf.sdk.cluster``: namespaces, ConfigMaps,
 TextClassifierModels, TrainingRuns, the served model) or the embedded one (``local=True``:
-``textclf.sdk.local``: folders and child processes). Evaluations and comparisons need the embedded
-backend in this build.
+``textclf.sdk.local``: folders and child processes). Evaluations are ModelEvaluations on a cluster and
+child processes locally; both run the trainer's evaluator.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import pathlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from textclf.api import codes, serving, trainingrun, trainingtemplate
-from textclf.sdk import evalsummary, upload
+from textclf.api import codes, modelevaluation, serving, trainingrun, trainingtemplate
 from textclf.sdk import local as embedded
+from textclf.sdk import upload
 
 if TYPE_CHECKING:
     from textclf.sdk.cluster import ClusterBackend
@@ -60,7 +61,7 @@ class Evaluation:
     dataset_id: str
     status: str
     description: str
-    summary: evalsummary.EvalSummary | None
+    summary: modelevaluation.Summary | None
 
 
 class Client:
@@ -283,11 +284,13 @@ class Model:
         dataset = self._backend.dataset(self.app.id, dataset_id)
         if not dataset.get("uploaded"):
             raise ValueError(f"dataset {dataset_id!r} has no data yet: upload_from_csv first")
+        artifact = self._backend.artifact(self.app.id, version)
         request = {
             "model": self.id,
             "version_id": version,
             "dataset_id": dataset_id,
-            "artifact": self._backend.artifact(self.app.id, version),
+            "artifact": artifact.uri,
+            "digest": artifact.digest,
             "dataset_uri": dataset["uri"],
             "text_column": dataset["text_column"],
             "label_column": dataset["label_column"],
@@ -317,7 +320,8 @@ class Model:
     def evaluation_metrics(self, eval_id: str) -> dict[str, Any]:
         """The full report of a finished evaluation: per concept, curves, confusion matrix."""
         self.get_eval_by_id(eval_id)
-        metrics: dict[str, Any] = self._backend.evaluation_metrics(self.app.id, eval_id)["metrics"]
+        stored = self._backend.evaluation_file(self.app.id, eval_id, modelevaluation.METRICS_FILE)
+        metrics: dict[str, Any] = json.loads(stored)["metrics"]
         return metrics
 
 
@@ -340,5 +344,5 @@ def _evaluation(eval_id: str, request: dict[str, Any], status: dict[str, Any]) -
         dataset_id=str(request["dataset_id"]),
         status=str(status["code"]),
         description=str(status.get("description") or ""),
-        summary=evalsummary.EvalSummary(**summary) if summary else None,
+        summary=modelevaluation.Summary.model_validate(summary) if summary else None,
     )

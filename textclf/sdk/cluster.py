@@ -12,8 +12,8 @@
 - A version is a TrainingRun ``<model>-v<N>``; its status is the operator's; waiting is a watch.
 - Predictions go to the served model through the API server (``textclf.cluster.served``).
 
-Evaluations of a trained version run as ModelEvaluation resources, a kind this build does not have
-yet: those calls say so.
+- An evaluation is a ModelEvaluation the operator runs as a Job; its summary is in its status, its
+  full report and per-row scores in the artifact store (``evaluation_file`` reads them).
 """
 
 from __future__ import annotations
@@ -26,7 +26,15 @@ from typing import Any, cast
 import jsonschema
 import kubernetes
 
-from textclf.api import GROUP, VERSION, codes, serving, textclassifiermodel, trainingrun
+from textclf.api import (
+    GROUP,
+    VERSION,
+    codes,
+    modelevaluation,
+    serving,
+    textclassifiermodel,
+    trainingrun,
+)
 from textclf.api import trainingtemplate as templates_api
 from textclf.cluster import connect, served
 from textclf.sdk import local, manifests
@@ -41,10 +49,6 @@ MAX_CONFIGMAP_BYTES = 1024 * 1024 - 16 * 1024
 """The API server stores at most 1 MiB per ConfigMap; room is left for its metadata."""
 DEFAULT_ARTIFACTS = "pvc://textclf-artifacts"
 """Where versions are written unless the Client names another store: ``<store>/<model>/<version>``."""
-NOT_YET = (
-    "evaluations on a cluster run as ModelEvaluation resources, which this build does not have; "
-    "evaluate the artifact with `textclf evaluate --local` or the embedded backend"
-)
 
 
 def dataset_configmap(dataset: str) -> str:
@@ -328,34 +332,43 @@ class ClusterBackend:
     ) -> trainingrun.TrainingRunStatus:
         """A watch on the run from the version just read: returns on the first terminal status;
         ``on_status`` sees every status on the way (the CLI's progress bar)."""
-        body = self._run(app, version)
-        status = self._status(body)
-        if on_status is not None:
-            on_status(status)
-        if status.code in local.TERMINAL:
-            return status
+
+        def finished(body: Mapping[str, Any]) -> bool:
+            status = self._status(body)
+            if on_status is not None:
+                on_status(status)
+            return status.code in local.TERMINAL
+
+        return self._status(
+            self._watch(app, trainingrun.PLURAL, self._run(app, version), finished, timeout)
+        )
+
+    def _watch(
+        self,
+        app: str,
+        plural: str,
+        body: Mapping[str, Any],
+        finished: Callable[[Mapping[str, Any]], bool],
+        timeout: float | None,
+    ) -> Mapping[str, Any]:
+        """Watch one object of ``plural`` from ``body`` (just read) until ``finished`` says so."""
+        if finished(body):
+            return body
+        name = body["metadata"]["name"]
         watch = kubernetes.watch.Watch()  # type: ignore[no-untyped-call]
         options: dict[str, Any] = {
-            "field_selector": f"metadata.name={version}",
+            "field_selector": f"metadata.name={name}",
             "resource_version": body["metadata"]["resourceVersion"],
         }
         if timeout is not None:
             options["timeout_seconds"] = max(1, int(timeout))
         for event in watch.stream(  # type: ignore[no-untyped-call]
-            self.custom.list_namespaced_custom_object,
-            GROUP,
-            VERSION,
-            app,
-            trainingrun.PLURAL,
-            **options,
+            self.custom.list_namespaced_custom_object, GROUP, VERSION, app, plural, **options
         ):
-            status = self._status(event["object"])
-            if on_status is not None:
-                on_status(status)
-            if status.code in local.TERMINAL:
+            if finished(event["object"]):
                 watch.stop()  # type: ignore[no-untyped-call]
-                return status
-        raise TimeoutError(f"{version} still training after {timeout} s")
+                return cast("Mapping[str, Any]", event["object"])
+        raise TimeoutError(f"{name} still not finished after {timeout} s")
 
     def save_log(self, app: str, version: str, target: pathlib.Path) -> None:
         """The training Pod's log while the Pod exists; else a line that says why there is none."""
@@ -391,25 +404,109 @@ class ClusterBackend:
     # --- evaluations -----------------------------------------------------------------------------
 
     def evaluate(self, app: str, evaluation: str, request: Mapping[str, Any]) -> None:
-        raise NotImplementedError(NOT_YET)
+        """A ModelEvaluation of the version; the operator runs it as a Job."""
+        dataset = {
+            "uri": request["dataset_uri"],
+            "text_column": request["text_column"],
+            "label_column": request["label_column"],
+            "label_separator": request.get("label_separator"),
+        }
+        body = manifests.model_evaluation(
+            evaluation,
+            model=str(request["model"]),
+            version=str(request["version_id"]),
+            dataset_id=str(request["dataset_id"]),
+            dataset=dataset,
+        )
+        try:
+            self.custom.create_namespaced_custom_object(
+                GROUP, VERSION, app, modelevaluation.PLURAL, body
+            )
+        except kubernetes.client.ApiException as err:
+            if err.status == 409:
+                raise ValueError(
+                    f"evaluation {evaluation!r} already exists in app {app!r}"
+                ) from None
+            if err.status == 422:
+                raise ValueError(f"the API server refused the evaluation: {err.body}") from None
+            raise
+
+    def _evaluation(self, app: str, evaluation: str) -> dict[str, Any]:
+        conn = connect.Connection(self.conn.api, app)
+        try:
+            return connect.read(conn, modelevaluation.PLURAL, modelevaluation.KIND, evaluation)
+        except connect.Missing:
+            raise local.NotFound(f"evaluation {evaluation!r} not found in app {app!r}") from None
+
+    @staticmethod
+    def _evaluation_status(body: Mapping[str, Any]) -> modelevaluation.ModelEvaluationStatus:
+        status = dict(body.get("status") or {})
+        status.setdefault("code", codes.EvaluationCode.QUEUED)
+        return modelevaluation.ModelEvaluationStatus.model_validate(status)
+
+    @staticmethod
+    def _described(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(request, status) as the SDK's Evaluation reads them."""
+        spec, meta = body["spec"], body["metadata"]
+        status = ClusterBackend._evaluation_status(body)
+        request = {
+            "model": spec["modelRef"]["name"],
+            "version_id": status.version or spec.get("version") or "",
+            "dataset_id": (meta.get("labels") or {}).get(manifests.DATASET_LABEL)
+            or spec["dataset"]["uri"],
+        }
+        code = str(status.code)
+        return request, {
+            "code": code,
+            "detail_code": status.detail_code,
+            "description": status.description or modelevaluation.describe(code),
+            "summary": status.summary.to_wire() if status.summary else None,
+        }
 
     def evaluation(self, app: str, evaluation: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        raise NotImplementedError(NOT_YET)
+        return self._described(self._evaluation(app, evaluation))
 
     def wait_evaluation(self, app: str, evaluation: str, timeout: float | None) -> dict[str, Any]:
-        raise NotImplementedError(NOT_YET)
+        """A watch on the evaluation until the operator writes a final code."""
+        done = (codes.EvaluationCode.EVALUATED, codes.EvaluationCode.FAILED)
+        body = self._watch(
+            app,
+            modelevaluation.PLURAL,
+            self._evaluation(app, evaluation),
+            lambda b: self._evaluation_status(b).code in done,
+            timeout,
+        )
+        return self._described(body)[1]
 
-    def evaluation_dir(self, app: str, evaluation: str) -> pathlib.Path:
-        raise NotImplementedError(NOT_YET)
+    def evaluation_file(self, app: str, evaluation: str, name: str) -> bytes:
+        """A file of the evaluation's output, read from the artifact store where this process can
+        reach it: ``s3://`` and ``file://`` directly, ``pvc://CLAIM/...`` where the claim is mounted
+        (as in a notebook Pod: ``$TEXTCLF_PVC_ROOT/CLAIM``, by default under /mnt/textclf/pvc)."""
+        from textclf_trainer import errors, storage  # noqa: PLC0415  (fsspec, no torch)
 
-    def evaluation_metrics(self, app: str, evaluation: str) -> dict[str, Any]:
-        raise NotImplementedError(NOT_YET)
+        status = self._evaluation_status(self._evaluation(app, evaluation))
+        if status.output is None or status.code != codes.EvaluationCode.EVALUATED:
+            raise local.NotFound(f"evaluation {evaluation!r} is {status.code}: it has no {name}")
+        uri = f"{status.output.uri.rstrip('/')}/{name}"
+        try:
+            return storage.read_bytes(uri)
+        except errors.TrainerError as err:
+            raise ValueError(
+                f"{uri} cannot be read from here ({err.message}); its summary is in the "
+                "ModelEvaluation's status. Mount the claim (a notebook Pod) or use an s3:// store "
+                "to read the full report"
+            ) from None
 
     def list_evaluations(self, app: str) -> list[str]:
-        return []
+        found = self.custom.list_namespaced_custom_object(
+            GROUP, VERSION, app, modelevaluation.PLURAL
+        )
+        items = cast("list[dict[str, Any]]", cast("dict[str, Any]", found)["items"])
+        items.sort(key=lambda e: (e["metadata"]["creationTimestamp"], e["metadata"]["name"]))
+        return [e["metadata"]["name"] for e in items]
 
-    def artifact(self, app: str, version: str) -> str:
+    def artifact(self, app: str, version: str) -> trainingrun.Artifact:
         status = self.status(app, version)
         if status.code != codes.StatusCode.TRAINED or status.artifact is None:
             raise ValueError(f"version {version} is {status.code}, not {codes.StatusCode.TRAINED}")
-        return status.artifact.uri
+        return status.artifact

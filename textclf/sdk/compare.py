@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from textclf.api import codes
+from textclf.api import codes, modelevaluation
 
 if TYPE_CHECKING:
     import pandas
@@ -114,8 +114,11 @@ def _load(model: Model, dataset: Dataset) -> Scored:
             f"model.evaluate(dataset_id={dataset.id!r}, eval_id=...) first"
         )
     latest = done[-1]
-    folder = model.app.client.backend.evaluation_dir(model.app.id, latest.id)
-    stored = json.loads((folder / "predictions.json").read_text())
+    stored = json.loads(
+        model.app.client.backend.evaluation_file(
+            model.app.id, latest.id, modelevaluation.PREDICTIONS_FILE
+        )
+    )
     concepts = tuple(stored["concepts"])
     truth = np.array(
         [[c in set(names) for c in concepts] for names in stored["labels"]], dtype=bool

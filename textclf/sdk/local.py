@@ -9,8 +9,8 @@ Layout (``home`` defaults to ``$TEXTCLF_HOME`` or ``~/.textclf``)::
     HOME/apps/<app>/models/<id>/model.json                 model type and current params
     HOME/apps/<app>/runs/<version>/                        as ``textclf train --local`` keeps a run:
         run.yaml, status.json, train.log, console.log, artifact/
-    HOME/apps/<app>/evaluations/<id>/                      request.json, status.json, metrics.json,
-        eval.log (``textclf.sdk.evaljob``)
+    HOME/apps/<app>/evaluations/<id>/                      request.json, status.json, eval.log,
+        result/ (metrics.json, predictions.json: the trainer's evaluator, ``textclf.sdk.evaljob``)
 
 Training runs ``textclf train --local``, evaluation ``python -m textclf.sdk.evaljob``; their status
 files are the truth, so any Client on the same home sees the same state.
@@ -33,7 +33,7 @@ import yaml
 
 from textclf.api import codes, serving, trainingrun, trainingtemplate
 from textclf.cli import localruns
-from textclf.sdk import manifests
+from textclf.sdk import evaljob, manifests
 
 HOME_ENV = "TEXTCLF_HOME"
 _ID = re.compile(r"^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$")
@@ -291,7 +291,7 @@ class LocalBackend:
         self, app: str, model: str, version: str, texts: list[str], **options: Any
     ) -> list[list[serving.Concept]]:
         """In this process: the version's artifact, loaded once (torch is imported here)."""
-        artifact = self.artifact(app, version)
+        artifact = self.artifact(app, version).uri
         if artifact not in self._predictors:
             from textclf_trainer import entrypoint, predictor  # noqa: PLC0415
 
@@ -300,11 +300,11 @@ class LocalBackend:
         answers: list[list[serving.Concept]] = self._predictors[artifact].predict(texts, **options)
         return answers
 
-    def artifact(self, app: str, version: str) -> str:
+    def artifact(self, app: str, version: str) -> trainingrun.Artifact:
         status = self.status(app, version)
         if status.code != codes.StatusCode.TRAINED or status.artifact is None:
             raise ValueError(f"version {version} is {status.code}, not {codes.StatusCode.TRAINED}")
-        return status.artifact.uri
+        return status.artifact
 
     # --- evaluations -----------------------------------------------------------------------------
 
@@ -357,13 +357,13 @@ class LocalBackend:
             time.sleep(POLL_SECONDS)
         return status
 
-    def evaluation_dir(self, app: str, evaluation: str) -> pathlib.Path:
-        """Where an evaluation's files are (``evaljob``'s layout)."""
+    def evaluation_file(self, app: str, evaluation: str, name: str) -> bytes:
+        """A file of a finished evaluation's output (``metrics.json``, ``predictions.json``)."""
         self.evaluation(app, evaluation)
-        return self._eval_dir(app, evaluation)
-
-    def evaluation_metrics(self, app: str, evaluation: str) -> dict[str, Any]:
-        return _read_json(self._eval_dir(app, evaluation) / "metrics.json")
+        path = self._eval_dir(app, evaluation) / evaljob.RESULT_DIR / name
+        if not path.exists():
+            raise NotFound(f"evaluation {evaluation!r} has no {name} (it has not finished)")
+        return path.read_bytes()
 
     def list_evaluations(self, app: str) -> list[str]:
         return sorted(

@@ -8,7 +8,8 @@ unreadable, 15 data leakage with ``fail_on_leakage``; the Job fails at once); 20
 Progress goes to ``TEXTCLF_PROGRESS_URL`` when set, else as JSON lines to stdout; logs go to stderr.
 
 ``--templates`` prints the template catalogue as JSON (what the Helm chart's TrainingTemplates come from).
-``serve ARTIFACT --name MODEL`` runs the predictor server instead (``server``).
+``serve ARTIFACT --name MODEL`` runs the predictor server instead (``server``); ``evaluate [REQUEST]``
+evaluates a trained artifact on a dataset, for a ModelEvaluation (``evaluator``).
 """
 
 from __future__ import annotations
@@ -75,12 +76,27 @@ def quiet_libraries() -> None:
     cast(Callable[[], None], hf_logging.set_verbosity_warning)()
 
 
+def setup_logging() -> None:
+    """Logs to stderr (stdout carries progress and the result line), libraries kept quiet."""
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    quiet_libraries()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
         from textclf_trainer import server  # noqa: PLC0415  (aiohttp: only to serve)
 
         return server.main(argv[1:])
+    if argv[:1] == ["evaluate"]:
+        from textclf_trainer import evaluator  # noqa: PLC0415
+
+        setup_logging()
+        return evaluator.main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m textclf_trainer", description=__doc__.split("\n")[0]
     )
@@ -98,12 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.templates:
         print(json.dumps(catalogue.templates(), indent=2))
         return 0
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    quiet_libraries()
+    setup_logging()
     spec_path: pathlib.Path | None = args.spec
 
     def load() -> specs.LoadedRun:

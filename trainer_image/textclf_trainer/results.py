@@ -26,7 +26,7 @@ def termination_path() -> pathlib.Path | None:
     return None
 
 
-def write(result: channels.Result) -> pathlib.Path | None:
+def write(result: channels.Result | channels.EvaluationResult) -> pathlib.Path | None:
     """Write the termination message; returns where, or None when there is no such file here."""
     path = termination_path()
     if path is None:

@@ -80,15 +80,15 @@ namespace's Role in namespaced mode. Keep in step with the operator: tests/opera
 runs it as this ServiceAccount and fails on a refused request or a rule it never uses.
 */}}
 {{- define "textclf-operator.namespacedRules" -}}
-# The operator's watches (kopf) list and watch models and runs; it never writes their spec.
+# The operator's watches (kopf) list and watch models, runs and evaluations; it never writes their spec.
 - apiGroups: ["textclf.io"]
-  resources: ["trainingruns", "textclassifiermodels"]
+  resources: ["trainingruns", "textclassifiermodels", "modelevaluations"]
   verbs: ["list", "watch"]
 # The reconciler is the single writer of their status (JSON Patch of the status subresource).
 - apiGroups: ["textclf.io"]
-  resources: ["trainingruns/status", "textclassifiermodels/status"]
+  resources: ["trainingruns/status", "textclassifiermodels/status", "modelevaluations/status"]
   verbs: ["patch"]
-# The reconciler creates each run's training Job and patches spec.suspend; it reads a Job back
+# The reconciler creates each run's training Job (and each evaluation's Job) and patches spec.suspend; it reads a Job back
 # before it declares a run's Job lost. Deletion is left to garbage collection (owner references).
 - apiGroups: ["batch"]
   resources: ["jobs"]

@@ -1,0 +1,143 @@
+"""One level-based reconcile of a ModelEvaluation: plan (``evalplan``), create its Job once, compute
+its status (``evalstatus``) and write it through the reconciler's single status writer, with an
+Event on every change of code. Scheduling (locks, retries) is the reconciler's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+
+from textclf.api import codes, modelevaluation
+from textclf_operator import evaljobs, evalplan, evalstatus, kube, stored
+from textclf_operator.cache import EVALUATIONS, JOBS, MODELS, PODS, RUNS, TEMPLATES
+
+if TYPE_CHECKING:
+    from textclf_operator.reconciler import Reconciler
+
+EVENT_REASONS = {
+    codes.EvaluationCode.QUEUED: "Queued",
+    codes.EvaluationCode.EVALUATING: "Evaluating",
+    codes.EvaluationCode.EVALUATED: "Evaluated",
+    codes.EvaluationCode.FAILED: "EvaluationFailed",
+}
+
+
+def _owned(evaluation: Mapping[str, Any], job: Mapping[str, Any] | None) -> bool:
+    owners = ((job or {}).get("metadata") or {}).get("ownerReferences") or []
+    return any(o.get("uid") == evaluation["metadata"]["uid"] for o in owners)
+
+
+def waiting(rec: Reconciler, namespace: str, model: str | None = None) -> list[tuple[str, str]]:
+    """Evaluations with no Job yet (of ``model``, when given): to retry when a run, a model or a
+    template changes."""
+    found = []
+    for body in rec.objects.all(EVALUATIONS, namespace):
+        status = body.get("status") or {}
+        if status.get("jobName") or status.get("code") in evalstatus.TERMINAL:
+            continue
+        if model is None or (body.get("spec") or {}).get("modelRef", {}).get("name") == model:
+            found.append((body["metadata"]["namespace"], body["metadata"]["name"]))
+    return found
+
+
+async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
+    body = rec.objects.get(EVALUATIONS, namespace, name)
+    if body is None or (body.get("metadata") or {}).get("deletionTimestamp"):
+        return  # garbage collection removes the Job and its Pods
+    previous = stored.status(body, modelevaluation.ModelEvaluationStatus)
+    now = rec.clock()
+    try:
+        spec = modelevaluation.ModelEvaluationSpec.model_validate(body.get("spec") or {})
+    except pydantic.ValidationError as err:
+        refused = (modelevaluation.DetailCode.INVALID_PARAMS, f"spec is invalid: {err}")
+        observed = evalstatus.Observed(body, previous, None, [], now, refused=refused)
+        await _write(rec, body, previous, evalstatus.compute(observed))
+        return
+    job = rec.objects.get(JOBS, namespace, evaljobs.job_name(name))
+    if job is not None and not _owned(body, job):
+        job = None  # an earlier evaluation's Job of the same name, on its way out
+    plan = evalplan.Plan()
+    job_lost = False
+    if job is None and not previous.job_name and previous.code not in evalstatus.TERMINAL:
+        model = spec.model_ref.name
+        plan = evalplan.plan(
+            body,
+            spec,
+            pinned=previous.version,
+            model=rec.objects.get(MODELS, namespace, model),
+            runs=[
+                r
+                for r in rec.objects.all(RUNS, namespace)
+                if (r.get("spec") or {}).get("modelRef", {}).get("name") == model
+            ],
+            template=lambda t: rec.objects.get(TEMPLATES, "", t),
+            settings=rec.settings,
+            now=now,
+        )
+        if plan.job is not None:
+            try:
+                created = await asyncio.to_thread(kube.create_job, plan.job)
+            except kube.Refused as refused:
+                detail = modelevaluation.DetailCode.INVALID_PARAMS
+                message = f"the evaluation Job was refused: {refused}"
+                plan = evalplan.Plan(plan.resolved, plan.output, refused=(detail, message))
+            else:
+                if not _owned(body, created):
+                    raise RuntimeError(
+                        f"Job {evaljobs.job_name(name)} of an earlier evaluation exists"
+                    )
+                rec.objects.put(JOBS, created)
+                job = created
+    elif job is None and previous.code not in evalstatus.TERMINAL:
+        job = await asyncio.to_thread(kube.read_job, namespace, previous.job_name or "")
+        if job is not None and _owned(body, job):
+            rec.objects.put(JOBS, job)
+        else:
+            job, job_lost = None, True
+    uid = (job or {}).get("metadata", {}).get("uid")
+    pods = [
+        p
+        for p in rec.objects.select(PODS, namespace, {evaljobs.EVALUATION_LABEL: name})
+        if uid
+        and (p["metadata"].get("labels") or {}).get("batch.kubernetes.io/controller-uid") == uid
+    ]
+    observed = evalstatus.Observed(
+        body,
+        previous,
+        job,
+        pods,
+        now,
+        resolved=plan.resolved,
+        output=plan.output,
+        waiting=plan.waiting,
+        refused=plan.refused,
+        job_lost=job_lost,
+    )
+    await _write(rec, body, previous, evalstatus.compute(observed))
+
+
+async def _write(
+    rec: Reconciler,
+    body: Mapping[str, Any],
+    previous: modelevaluation.ModelEvaluationStatus,
+    status: modelevaluation.ModelEvaluationStatus,
+) -> None:
+    wire = status.to_wire()
+    if wire == previous.to_wire():
+        return
+    await rec.write_status(EVALUATIONS, modelevaluation.KIND, body, wire)
+    if status.code is not None and (status.code, status.detail_code) != (
+        previous.code,
+        previous.detail_code,
+    ):
+        await rec.post_event(
+            body,
+            modelevaluation.KIND,
+            reason=EVENT_REASONS[status.code],
+            message=status.description or status.code,
+            warning=status.code == codes.EvaluationCode.FAILED,
+        )
