@@ -6,7 +6,7 @@ evaluator runs in the SDK walk-through); admission refuses what the API server c
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 import kubernetes
 import pytest
@@ -48,7 +48,7 @@ def test_an_evaluation_waits_for_a_trained_version_then_runs_on_it(
     assert "jobName" not in waiting
 
     _train(cluster, "v1")
-    job = eventually(
+    job: Any = eventually(
         lambda: (
             cluster.batch.list_namespaced_job(
                 cluster.namespace, label_selector=f"{evaljobs.EVALUATION_LABEL}=e1"
@@ -186,12 +186,10 @@ def test_admission_refuses_bad_evaluations(cluster: Cluster) -> None:
             {"spec": {"version": "other"}},
         )
     assert "spec is immutable" in str(changed.value.body)
-    columns = cast(
-        "dict[str, Any]",
-        kubernetes.client.ApiextensionsV1Api(cluster.core.api_client)
-        .read_custom_resource_definition("modelevaluations.textclf.io")
-        .to_dict(),
-    )
+    crd: Any = kubernetes.client.ApiextensionsV1Api(
+        cluster.core.api_client
+    ).read_custom_resource_definition("modelevaluations.textclf.io")
+    columns = crd.to_dict()
     names = [c["name"] for c in columns["spec"]["versions"][0]["additional_printer_columns"]]
     assert names[:5] == ["Model", "Version", "Code", "Accuracy", "Macro-F1"]
     assert columns["spec"]["names"]["short_names"] == ["mev"]
