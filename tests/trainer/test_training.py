@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from textclf_trainer import artifacts, examples, predictor, tables
+from textclf_trainer import artifacts, examples, predictor, runlog, tables
 
 from . import runs
 
@@ -77,6 +77,16 @@ def check_artifact(trained: runs.Trained) -> None:
     log = [json.loads(line) for line in (folder / artifacts.TRAINING_LOG).read_text().splitlines()]
     assert log[0]["percent"] == 0
     assert any(r.get("phase") == "train" and r.get("step") for r in log)
+    check_run_log(folder)
+
+
+def check_run_log(folder: pathlib.Path) -> None:
+    """The process's own log, kept for when the Pod's is gone: this run's lines, sealed with the
+    rest of the artifact (``verify`` passed over it)."""
+    kept = (folder / runlog.FILE).read_text()
+    assert "INFO textclf_trainer.runner: run " in kept
+    assert "sealing and publishing the artifact" in kept
+    assert kept.splitlines()[0][:4].isdigit()  # timestamped, as in the Pod's log
 
 
 def test_hf_advanced_sst2(sst2_hf_advanced: runs.Trained) -> None:

@@ -35,6 +35,8 @@ RUN_SPEC_ENV = "TEXTCLF_RUN_SPEC"
 MODEL_PARAMS = ("concepts", "multi_label")
 """Params the operator fills from the run's TextClassifierModel (``spec.concepts``,
 ``spec.multiLabel``), after checking the user's params against the template's schema."""
+ARTIFACT_LOG = "train.log"
+"""In every artifact: the trainer's own log of the run, for when its Pod's log is gone."""
 PVC_MOUNT_ROOT = "/mnt/textclf/pvc"
 """The operator mounts the claim of a ``pvc://CLAIM/PATH`` URI at ``PVC_MOUNT_ROOT/CLAIM``."""
 CONFIGMAP_MOUNT_ROOT = "/mnt/textclf/configmap"

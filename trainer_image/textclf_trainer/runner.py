@@ -12,6 +12,7 @@ metrics are those of the files that ship. The warnings (``trust``) go into the R
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 import pathlib
@@ -35,6 +36,7 @@ from textclf_trainer import (
     params,
     predictor,
     progress,
+    runlog,
     specs,
     storage,
     tables,
@@ -172,7 +174,17 @@ def run(
     reporter: progress.Reporter,
     work_dir: pathlib.Path | None = None,
 ) -> Outcome:
-    """Train, evaluate and publish one run."""
+    """Train, evaluate and publish one run; its log goes into the artifact (``runlog``)."""
+    with runlog.captured() as captured:
+        return _run(loaded, reporter, work_dir, captured)
+
+
+def _run(
+    loaded: specs.LoadedRun,
+    reporter: progress.Reporter,
+    work_dir: pathlib.Path | None,
+    captured: io.StringIO,
+) -> Outcome:
     log = progress.Log()
     tracker = progress.Tracker(progress.Fanout([reporter, log]))
     tracker.phase("load")
@@ -285,6 +297,8 @@ def run(
         )
         tracker.phase("done")
         (model_dir / artifacts.TRAINING_LOG).write_text(log.to_jsonl())
+        LOG.info("run %s: sealing and publishing the artifact to %s", loaded.name, spec.output.uri)
+        (model_dir / runlog.FILE).write_text(captured.getvalue())
         digest = artifacts.seal(model_dir)
         uri = storage.publish(model_dir, spec.output.uri, loaded.base_dir)
     artifact = trainingrun.Artifact(uri=uri, digest=digest)
