@@ -122,7 +122,8 @@ class App:
         return [Dataset(self, d) for d in self._backend.list_datasets(self.id)]
 
     def list_trainable_model_types(self) -> list[str]:
-        return list(trainingtemplate.MODEL_TYPES)
+        """The model types some installed template trains (none before templates are installed)."""
+        return trainable_model_types(self._backend)
 
     def create_model(self, model_id: str, model_type_id: str = "text-classifier") -> Model:
         self._backend.create_model(self.id, model_id, model_type_id)
@@ -323,6 +324,12 @@ class Model:
         stored = self._backend.evaluation_file(self.app.id, eval_id, modelevaluation.METRICS_FILE)
         metrics: dict[str, Any] = json.loads(stored)["metrics"]
         return metrics
+
+
+def trainable_model_types(backend: Backend) -> list[str]:
+    """The model types of the backend's templates (every template trains ``text-classifier``,
+    the one type of this API version)."""
+    return list(trainingtemplate.MODEL_TYPES) if backend.templates() else []
 
 
 def _training_status(status: trainingrun.TrainingRunStatus) -> TrainingStatus:

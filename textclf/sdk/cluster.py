@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
 import jsonschema
@@ -29,6 +29,7 @@ import kubernetes
 from textclf.api import (
     GROUP,
     VERSION,
+    channels,
     codes,
     modelevaluation,
     serving,
@@ -49,6 +50,21 @@ MAX_CONFIGMAP_BYTES = 1024 * 1024 - 16 * 1024
 """The API server stores at most 1 MiB per ConfigMap; room is left for its metadata."""
 DEFAULT_ARTIFACTS = "pvc://textclf-artifacts"
 """Where versions are written unless the Client names another store: ``<store>/<model>/<version>``."""
+
+
+def read_store(uri: str) -> bytes:
+    """A file of the artifact store, where this process can reach it: ``s3://`` and ``file://``
+    directly, ``pvc://CLAIM/...`` where the claim is mounted (as in a notebook Pod:
+    ``$TEXTCLF_PVC_ROOT/CLAIM``, by default under /mnt/textclf/pvc); ``ValueError`` says why not."""
+    from textclf_trainer import errors, storage  # noqa: PLC0415  (fsspec, no torch)
+
+    try:
+        return storage.read_bytes(uri)
+    except errors.TrainerError as err:
+        raise ValueError(
+            f"{uri} cannot be read from here ({err.message}): mount the claim (a notebook Pod) "
+            "or use an s3:// store"
+        ) from None
 
 
 def dataset_configmap(dataset: str) -> str:
@@ -371,18 +387,43 @@ class ClusterBackend:
         raise TimeoutError(f"{name} still not finished after {timeout} s")
 
     def save_log(self, app: str, version: str, target: pathlib.Path) -> None:
-        """The training Pod's log while the Pod exists; else a line that says why there is none."""
+        target.write_text("".join(self.log(app, version)))
+
+    def log(self, app: str, version: str, follow: bool = False) -> Iterator[str]:
+        """The training Pod's log while it can be read (``follow``: streamed until the container
+        ends); else the log the trainer kept in the artifact; else a line that says why neither."""
         pods: list[Any] = self.core.list_namespaced_pod(
             app, label_selector=f"textclf.io/run={version}"
         ).items
-        text = f"# no training Pod of {version} exists any more\n"
-        for pod in sorted(pods, key=lambda p: p.metadata.creation_timestamp):
+        why = f"no training Pod of {version} exists any more"
+        if pods:
+            pod = max(pods, key=lambda p: p.metadata.creation_timestamp).metadata.name
             try:
-                found = self.core.read_namespaced_pod_log(pod.metadata.name, app)
+                if follow:
+                    response: Any = self.core.read_namespaced_pod_log(
+                        pod, app, follow=True, _preload_content=False
+                    )
+                    for chunk in response.stream():
+                        yield chunk.decode(errors="replace")
+                    return
+                found = self.core.read_namespaced_pod_log(pod, app)
+                if isinstance(found, str):
+                    yield found
+                    return
+                why = f"Pod {pod} has no log"
             except kubernetes.client.ApiException as err:
-                found = f"# the log of Pod {pod.metadata.name} cannot be read: {err.reason}\n"
-            text = found if isinstance(found, str) else f"# Pod {pod.metadata.name} has no log\n"
-        target.write_text(text)
+                why = f"the log of Pod {pod} cannot be read ({err.reason})"
+        status = self.status(app, version)
+        if status.artifact is None:
+            yield f"# {why}, and the version has no artifact (yet)\n"
+            return
+        uri = f"{status.artifact.uri.rstrip('/')}/{channels.ARTIFACT_LOG}"
+        try:
+            kept = read_store(uri).decode(errors="replace")
+        except ValueError as err:
+            yield f"# {why}; {err}\n"
+            return
+        yield f"# {why}: the log the trainer kept in its artifact, {uri}\n{kept}"
 
     def predict(
         self, app: str, model: str, version: str, texts: list[str], **options: Any
@@ -482,20 +523,10 @@ class ClusterBackend:
         """A file of the evaluation's output, read from the artifact store where this process can
         reach it: ``s3://`` and ``file://`` directly, ``pvc://CLAIM/...`` where the claim is mounted
         (as in a notebook Pod: ``$TEXTCLF_PVC_ROOT/CLAIM``, by default under /mnt/textclf/pvc)."""
-        from textclf_trainer import errors, storage  # noqa: PLC0415  (fsspec, no torch)
-
         status = self._evaluation_status(self._evaluation(app, evaluation))
         if status.output is None or status.code != codes.EvaluationCode.EVALUATED:
             raise local.NotFound(f"evaluation {evaluation!r} is {status.code}: it has no {name}")
-        uri = f"{status.output.uri.rstrip('/')}/{name}"
-        try:
-            return storage.read_bytes(uri)
-        except errors.TrainerError as err:
-            raise ValueError(
-                f"{uri} cannot be read from here ({err.message}); its summary is in the "
-                "ModelEvaluation's status. Mount the claim (a notebook Pod) or use an s3:// store "
-                "to read the full report"
-            ) from None
+        return read_store(f"{status.output.uri.rstrip('/')}/{name}")
 
     def list_evaluations(self, app: str) -> list[str]:
         found = self.custom.list_namespaced_custom_object(

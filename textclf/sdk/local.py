@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -286,6 +286,23 @@ class LocalBackend:
             shutil.copyfile(log, target)
         else:
             target.write_text("")
+
+    def log(self, app: str, version: str, follow: bool = False) -> Iterator[str]:
+        """The run's log; with ``follow``, what it adds too, until the run is trained or failed."""
+        path = self.run_dir(app, version) / localruns.LOG
+        offset = 0
+        while True:
+            finished = self.status(app, version).code in TERMINAL  # read before the file
+            if path.exists():
+                with path.open("rb") as handle:
+                    handle.seek(offset)
+                    chunk = handle.read()
+                offset += len(chunk)
+                if chunk:
+                    yield chunk.decode(errors="replace")
+            if not follow or finished:
+                return
+            time.sleep(POLL_SECONDS)
 
     def predict(
         self, app: str, model: str, version: str, texts: list[str], **options: Any
