@@ -1,4 +1,10 @@
-"""``textclf evaluate``: evaluate a trained model on a labelled dataset. ``--local`` runs it here.
+"""``textclf evaluate``: evaluate a trained model on a labelled dataset.
+
+With ``--app``: the SDK's ``model.evaluate`` — ``textclf evaluate MODEL --app APP --dataset DATASET_ID
+--id EVAL [--version V] [--wait]`` makes a ModelEvaluation on the cluster (or, with ``--local``, an
+evaluation of the embedded backend) and, with ``--wait``, prints its summary when done.
+Without ``--app``, ``--local`` evaluates a run or artifact folder here, at once (``MODEL`` is the run
+name or the artifact, ``--dataset`` a file or URI):
 
 Prints accuracy, macro precision/recall/F1, ROC AUC and per-concept rows (``--json``: the full report,
 as in the artifact's ``metrics.json``). Rows with labels outside the model's concepts are dropped and
@@ -28,11 +34,52 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-separator", help="separator of labels in a multi-label cell")
     parser.add_argument("--invalid-data-tolerance-percent", type=float, default=5.0)
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+    parser.add_argument("--app", help="the app: evaluate MODEL there (a ModelEvaluation)")
+    parser.add_argument("--id", help="--app: the evaluation's id (default: MODEL-DATASET)")
+    parser.add_argument("--version", help="--app: the version (default: the latest trained)")
+    parser.add_argument("--wait", action="store_true", help="--app: wait and print the summary")
+    parser.add_argument("--home", help="--app --local: the embedded backend's folder")
+    parser.add_argument("--context", help="--app: kubeconfig context (default: the current one)")
+
+
+def _in_app(args: argparse.Namespace) -> int:
+    from textclf.cli import backend  # noqa: PLC0415
+
+    model = backend.client(args).app(args.app).model(args.model)
+    eval_id = args.id or f"{args.model}-{args.dataset}"
+    try:
+        started = model.evaluate(dataset_id=args.dataset, eval_id=eval_id, version_id=args.version)
+    except ValueError as err:
+        sys.stderr.write(f"textclf evaluate: {err}\n")
+        return 2
+    print(
+        f"evaluation {eval_id} of {args.model} {started.version_id} on {args.dataset}: {started.status}"
+    )
+    if not args.wait:
+        return 0
+    try:
+        done = model.wait_for_evaluation(eval_id)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nstopped waiting; the evaluation goes on\n")
+        return 130
+    print(f"{done.status}: {done.description}")
+    if done.summary is None:
+        return 1
+    for key, value in done.summary.model_dump().items():
+        print(
+            f"{key:<20}{'n/a' if value is None else f'{value:.4f}' if isinstance(value, float) else value}"
+        )
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.app:
+        return _in_app(args)
     if not args.local:
-        sys.stderr.write("textclf evaluate: only --local is available in this build\n")
+        sys.stderr.write(
+            "textclf evaluate: give --app APP (a ModelEvaluation of MODEL on the uploaded dataset), "
+            "or --local to evaluate a run or artifact here\n"
+        )
         return 2
     try:
         location = localruns.artifact_location(args.model, localruns.runs_dir(args.runs_dir))

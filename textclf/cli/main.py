@@ -1,7 +1,7 @@
 """``textclf``: dispatches to subcommand modules.
 
 Each module listed in ``COMMANDS`` exposes ``NAME``, ``HELP``, ``register(parser)`` (adds its
-arguments) and ``run(args) -> int`` (the exit code). To add a command (``get``, ``logs``, ``compare``),
+arguments) and ``run(args) -> int`` (the exit code). To add a command,
 write such a module and list it here; nothing else changes. Modules are imported when ``main`` runs,
 so each must keep heavy imports (torch, kubernetes) inside ``run``.
 """
@@ -24,6 +24,10 @@ COMMANDS: tuple[str, ...] = (
     "textclf.cli.datasets",
     "textclf.cli.models",
     "textclf.cli.templates",
+    "textclf.cli.params",
+    "textclf.cli.modeltypes",
+    "textclf.cli.logs",
+    "textclf.cli.compare",
 )
 """Command modules, in the order ``textclf --help`` lists them."""
 
@@ -59,7 +63,15 @@ def parse(argv: Sequence[str], modules: Sequence[ModuleType]) -> argparse.Namesp
 def main(argv: Sequence[str] | None = None) -> int:
     modules = [importlib.import_module(name) for name in COMMANDS]
     args = parse(sys.argv[1:] if argv is None else argv, modules)
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except LookupError as err:  # an app, dataset, model, version or evaluation that is not there
+        from textclf.sdk.local import NotFound  # noqa: PLC0415
+
+        if not isinstance(err, NotFound):
+            raise
+        sys.stderr.write(f"textclf {args.command}: {err}\n")
+        return 1
     return code
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import yaml
 
 from textclf.cli import backend
+
+if TYPE_CHECKING:
+    from textclf.sdk.client import Client
 
 NAME = "templates"
 HELP = "List the training templates, or show one's defaults (-o FILE: as params YAML)."
@@ -22,19 +26,24 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     client = backend.client(args)
     if args.action == "model-types":
-        from textclf.api import trainingtemplate  # noqa: PLC0415
+        from textclf.cli import modeltypes  # noqa: PLC0415
 
-        print("\n".join(trainingtemplate.MODEL_TYPES))
-        return 0
+        return modeltypes.run(args)
     if args.action == "list":
         print("\n".join(client.backend.templates()))
         return 0
     if not args.name:
         raise SystemExit("textclf templates show: give the template's name")
-    defaults = {"template": args.name, **client.backend.template_defaults(args.name)}
+    show(client, args.name, args.output)
+    return 0
+
+
+def show(client: Client, name: str, output: str | None) -> None:
+    """Print a template's defaults as params YAML (what ``model.get_params`` returns), and write
+    them to ``output`` when given: the file ``train -f`` and ``update_params`` take."""
+    defaults = {"template": name, **client.backend.template_defaults(name)}
     text = yaml.safe_dump(defaults, sort_keys=False)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
     print(text, end="")
-    return 0

@@ -7,6 +7,7 @@ file's folder; ``file:///abs/path`` is absolute. Without ``output.uri`` the arti
 status.json maps the trainer's Result as the operator does (``textclf.api.results``): metrics, baseline,
 lift, data report and the warning conditions (DataLeakage, BelowBaseline, SingleClassPredictions).
 Without ``--local`` the run file is applied to the cluster (``clustertrain``; ``--wait`` watches it).
+With ``--app APP --model MODEL`` it is the SDK's ``model.train()`` instead (``apptrain``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ HELP = "Train a model from a TrainingRun file: on the cluster (--wait: watch it)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-f", "--filename", required=True, type=pathlib.Path, help="run file")
+    parser.add_argument(
+        "-f", "--filename", type=pathlib.Path, help="run file (with --app: a params file)"
+    )
+    parser.add_argument("--app", help="train a new version of --model in this app (the SDK's)")
+    parser.add_argument("--model", help="--app: the model")
+    parser.add_argument("--dataset", help="--app: the uploaded dataset to train on")
+    parser.add_argument("--home", help="--app --local: the embedded backend's folder")
     parser.add_argument("--local", action="store_true", help="train in this process")
     parser.add_argument("-n", "--namespace", help="cluster: the namespace (default: the context's)")
     parser.add_argument("--context", help="cluster: kubeconfig context (default: the current one)")
@@ -128,6 +135,14 @@ def _status(
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.app:
+        if not args.model:
+            raise SystemExit("textclf train --app: give --model")
+        from textclf.cli import apptrain  # noqa: PLC0415
+
+        return apptrain.run(args)
+    if args.filename is None:
+        raise SystemExit("textclf train: give -f RUN_FILE (or --app APP --model MODEL)")
     if not args.local:
         from textclf.cli import clustertrain  # noqa: PLC0415  (the cli extra: lazily)
 
