@@ -3,6 +3,7 @@ embedded backend: each prints what the SDK call returns, and refuses bad input w
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import subprocess
@@ -64,6 +65,13 @@ def test_apps_datasets_models_templates(tmp_path: pathlib.Path) -> None:
     )
     assert _ok(home, "templates", "model-types") == "text-classifier\n"
     shown = _ok(home, "templates", "show", "embedding-logreg", "-o", str(tmp_path / "p.yaml"))
+    schema = json.loads(_ok(home, "templates", "show", "embedding-logreg", "--schema"))
+    assert schema["additionalProperties"] is False  # what refuses an unknown key by name
+    assert "logreg" in schema["properties"]
+    assert schema["properties"]["max_length"]["minimum"] == 8
+    unknown = _textclf(home, "templates", "show", "no-such-template")
+    assert unknown.returncode == 2
+    assert "template 'no-such-template' is unknown; known: " in unknown.stderr
     written = yaml.safe_load((tmp_path / "p.yaml").read_text())
     assert written == yaml.safe_load(shown)
     assert written["template"] == "embedding-logreg"

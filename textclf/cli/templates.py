@@ -1,8 +1,13 @@
-"""``textclf templates list | show NAME`` and ``textclf model-types``: what can be trained."""
+"""``textclf templates list | show NAME [--schema]`` and ``textclf model-types``: what can be trained.
+
+``show`` prints the template's defaults as params YAML (``-o``: also to a file); ``--schema`` the JSON
+Schema its params are checked against, each param with its type, range and description."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import TYPE_CHECKING
 
 import yaml
@@ -13,13 +18,14 @@ if TYPE_CHECKING:
     from textclf.sdk.client import Client
 
 NAME = "templates"
-HELP = "List the training templates, or show one's defaults (-o FILE: as params YAML)."
+HELP = "List the training templates, or show one's defaults (-o FILE) or params schema (--schema)."
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("list", "show", "model-types"))
     parser.add_argument("name", nargs="?", help="show: the template")
     parser.add_argument("-o", "--output", help="show: also write the defaults to this YAML file")
+    parser.add_argument("--schema", action="store_true", help="show: the params' JSON Schema")
     backend.add_arguments(parser)
 
 
@@ -34,7 +40,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise SystemExit("textclf templates show: give the template's name")
-    show(client, args.name, args.output)
+    try:
+        if args.schema:
+            print(json.dumps(client.backend.template_schema(args.name), indent=2))
+        else:
+            show(client, args.name, args.output)
+    except ValueError as err:  # an unknown template: the known ones named
+        sys.stderr.write(f"textclf templates: {err}\n")
+        return 2
     return 0
 
 

@@ -177,6 +177,14 @@ class LocalBackend:
         defaults: dict[str, Any] = spec["defaults"]
         return defaults
 
+    def template_schema(self, template: str) -> dict[str, Any]:
+        """The JSON Schema of the template's params (what ``check_params`` applies)."""
+        from textclf_trainer import catalogue  # noqa: PLC0415
+
+        self.template_defaults(template)  # the error naming the known ones
+        schema: dict[str, Any] = dict(catalogue.get(template) or {}).get("paramsSchema") or {}
+        return schema
+
     def check_params(self, template: str, params: Mapping[str, Any]) -> None:
         """``ValueError`` naming the first key the template's schema refuses."""
         from textclf_trainer import errors  # noqa: PLC0415
