@@ -6,7 +6,10 @@ Job; the test's kubelet runs that Job's Pod (the real trainer on the bundled IMD
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import subprocess
+import sys
 import threading
 import uuid
 from typing import Any
@@ -56,12 +59,13 @@ def test_the_walkthrough_on_a_cluster(  # noqa: PLR0917  (fixtures)
         with pytest.raises(ValueError, match=f"app '{name}' already exists"):
             client.create_app(name)
 
-        # a dataset is a ConfigMap, checked before it is stored; too large a file names the options
+        # a dataset is a ConfigMap, checked before it is stored; a larger one needs the data claim
+        # (tests/sdk/test_cluster_upload.py), and without one the way out is named
         ds = app.create_dataset("text-dataset")
         big = tmp_path / "big.csv"
         row = "a long review that repeats itself," * 30
         big.write_text("input,concepts\n" + "".join(f'"{row} {i}",pos\n' for i in range(1200)))
-        with pytest.raises(ValueError, match="PersistentVolumeClaim or in S3"):
+        with pytest.raises(ValueError, match="has no PersistentVolumeClaim textclf-datasets"):
             ds.upload_from_csv(big)
         report = ds.upload_from_csv(IMDB / "train.csv")
         assert report.concepts == {"neg": 120, "pos": 80}
@@ -160,6 +164,19 @@ def test_the_walkthrough_on_a_cluster(  # noqa: PLR0917  (fixtures)
         # the summary in status agrees with the stored per-row scores, counted independently;
         # this process reads the claim where it is mounted, as a notebook Pod would
         monkeypatch.setenv("TEXTCLF_PVC_ROOT", str(tmp_path / "pod" / "pvc"))
+        # so is the training log the trainer kept in its artifact, since no Pod log can be read
+        model.training_status(version, training_logs=True)
+        kept = pathlib.Path(f"{version}.log").read_text()
+        assert f"the log the trainer kept in its artifact, {run['spec']['output']['uri']}" in kept
+        assert "sealing and publishing the artifact" in kept
+        shell = subprocess.run(
+            [sys.executable, "-m", "textclf.cli.main", "logs", version, "--app", name],
+            env={**os.environ, "KUBECONFIG": str(control_plane.kubeconfig)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert (shell.returncode, shell.stdout) == (0, kept), shell.stderr
         stored_rows = json.loads(
             (
                 tmp_path / "pod" / "pvc" / output.removeprefix("pvc://") / "predictions.json"

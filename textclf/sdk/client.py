@@ -67,7 +67,8 @@ class Evaluation:
 class Client:
     """``Client()``: the cluster of the current kubeconfig context (``kubeconfig=``, ``context=``;
     versions are written under ``artifacts``, a ``pvc://CLAIM`` or ``s3://BUCKET/PREFIX`` store of
-    each app's namespace). ``Client(local=True, home=PATH)``: the embedded backend, no cluster."""
+    each app's namespace; datasets over the ConfigMap limit go to the claim ``datasets``, default
+    ``pvc://textclf-datasets``). ``Client(local=True, home=PATH)``: the embedded backend, no cluster."""
 
     def __init__(
         self,
@@ -77,6 +78,7 @@ class Client:
         kubeconfig: str | None = None,
         context: str | None = None,
         artifacts: str | None = None,
+        datasets: str | None = None,
     ) -> None:
         self.backend: Backend
         if local:
@@ -86,7 +88,9 @@ class Client:
             from textclf.sdk import cluster  # noqa: PLC0415
 
             conn = connect.connect(kubeconfig=kubeconfig, context=context)
-            self.backend = cluster.ClusterBackend(conn, artifacts or cluster.DEFAULT_ARTIFACTS)
+            self.backend = cluster.ClusterBackend(
+                conn, artifacts or cluster.DEFAULT_ARTIFACTS, datasets or cluster.DEFAULT_DATASETS
+            )
 
     def create_app(self, app_id: str) -> App:
         self.backend.create_app(app_id)

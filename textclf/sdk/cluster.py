@@ -2,9 +2,10 @@
 
 - An app is a namespace labelled ``textclf.io/app`` (created with the Pod Security "restricted"
   profile enforced, as training and serving Pods meet it).
-- A dataset is a ConfigMap ``textclf-dataset-<id>`` (key ``data.csv``) whose annotation holds what
-  the upload check found; its URI in runs is ``configmap://textclf-dataset-<id>/data.csv``. A
-  ConfigMap holds at most 1 MiB: a larger file is refused with the other options named.
+- A dataset is a ConfigMap ``textclf-dataset-<id>`` whose annotation holds what the upload check
+  found and its URI in runs: ``configmap://textclf-dataset-<id>/data.csv`` (the file under key
+  ``data.csv``) up to a ConfigMap's 1 MiB; above it the file goes to the app's data claim through a
+  short-lived uploader Pod (``uploader``): ``pvc://textclf-datasets/<id>/data.csv``.
 - A model is a TextClassifierModel; its params (template, params, concepts) are its spec, the
   chosen dataset an annotation.
 - Templates are the installed TrainingTemplates of the model type; params are checked against the
@@ -50,6 +51,10 @@ MAX_CONFIGMAP_BYTES = 1024 * 1024 - 16 * 1024
 """The API server stores at most 1 MiB per ConfigMap; room is left for its metadata."""
 DEFAULT_ARTIFACTS = "pvc://textclf-artifacts"
 """Where versions are written unless the Client names another store: ``<store>/<model>/<version>``."""
+DEFAULT_UPLOAD_TEMPLATE = "hf-advanced"
+"""Whose image runs the uploader Pod (else the first installed template's)."""
+DEFAULT_DATASETS = "pvc://textclf-datasets"
+"""The claim (in each app's namespace) that holds datasets over a ConfigMap's limit: ``<id>/data.csv``."""
 
 
 def read_store(uri: str) -> bytes:
@@ -76,8 +81,16 @@ def _missing(err: kubernetes.client.ApiException) -> bool:
 
 
 class ClusterBackend:
-    def __init__(self, conn: connect.Connection, artifacts: str = DEFAULT_ARTIFACTS) -> None:
+    def __init__(
+        self,
+        conn: connect.Connection,
+        artifacts: str = DEFAULT_ARTIFACTS,
+        datasets: str = DEFAULT_DATASETS,
+    ) -> None:
+        if not datasets.startswith("pvc://") or not datasets.removeprefix("pvc://").strip("/"):
+            raise ValueError(f"datasets={datasets!r}: give a claim of each app, pvc://CLAIM")
         self.conn = conn
+        self.datasets = datasets.removeprefix("pvc://").strip("/")
         self.home = f"the cluster of the current kubeconfig context ({conn.api.configuration.host})"
         self.artifacts = artifacts.rstrip("/")
         self.core = kubernetes.client.CoreV1Api(conn.api)
@@ -155,21 +168,39 @@ class ClusterBackend:
     ) -> None:
         self.dataset(app, dataset)
         size = source.stat().st_size
-        if size > MAX_CONFIGMAP_BYTES:
-            raise ValueError(
-                f"{source} is {size} bytes; a dataset ConfigMap holds at most "
-                f"{MAX_CONFIGMAP_BYTES} bytes. Put the file on a PersistentVolumeClaim or in S3 and "
-                "name it in a TrainingRun (pvc://CLAIM/PATH, s3://BUCKET/KEY)"
-            )
-        uri = f"configmap://{dataset_configmap(dataset)}/{DATA_KEY}"
-        content = {**info, "id": dataset, "uploaded": True, "uri": uri}
+        data: dict[str, str | None] = {DATA_KEY: None}
+        if size <= MAX_CONFIGMAP_BYTES:
+            uri = f"configmap://{dataset_configmap(dataset)}/{DATA_KEY}"
+            data = {DATA_KEY: source.read_text(encoding="utf-8")}
+        else:
+            uri = self._upload(app, dataset, source)
+        content = {**info, "id": dataset, "uploaded": True, "uri": uri, "bytes": size}
         self.core.patch_namespaced_config_map(
             dataset_configmap(dataset),
             app,
-            {
-                "metadata": {"annotations": {INFO_ANNOTATION: json.dumps(content)}},
-                "data": {DATA_KEY: source.read_text(encoding="utf-8")},
-            },
+            {"metadata": {"annotations": {INFO_ANNOTATION: json.dumps(content)}}, "data": data},
+        )
+
+    def _upload(self, app: str, dataset: str, source: pathlib.Path) -> str:
+        """The file on the app's data claim, by an uploader Pod of the installed trainer image."""
+        from textclf.sdk import uploader  # noqa: PLC0415
+
+        found = self._templates()
+        if not found:
+            raise ValueError(
+                f"{source} is over a ConfigMap's {MAX_CONFIGMAP_BYTES} bytes, and the uploader "
+                "needs the trainer image of an installed TrainingTemplate: none is installed"
+            )
+        image = str((found.get(DEFAULT_UPLOAD_TEMPLATE) or found[min(found)])["image"])
+        held: Any = self.core.read_namespaced_config_map(dataset_configmap(dataset), app)
+        owner = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "name": held.metadata.name,
+            "uid": held.metadata.uid,
+        }
+        return uploader.Uploader(connect.Connection(self.conn.api, app), image).upload(
+            source, dataset, claim=self.datasets, path=f"{dataset}/{DATA_KEY}", owner=owner
         )
 
     # --- models ----------------------------------------------------------------------------------
@@ -258,6 +289,10 @@ class ClusterBackend:
 
     def template_defaults(self, template: str) -> dict[str, Any]:
         return dict(self._template(template).get("defaults") or {})
+
+    def template_schema(self, template: str) -> dict[str, Any]:
+        """The TrainingTemplate's ``paramsSchema`` (empty: any params)."""
+        return dict(self._template(template).get("paramsSchema") or {})
 
     def check_params(self, template: str, params: Mapping[str, Any]) -> None:
         spec = self._template(template)
