@@ -75,7 +75,7 @@ def _manifests() -> list[tuple[str, dict[str, Any]]]:
 
 def test_examples_exist() -> None:
     kinds = {doc["kind"] for _, doc in _manifests()}
-    assert {"TrainingRun", "TextClassifierModel", "TrainingTemplate"} <= kinds
+    assert {"TrainingRun", "TextClassifierModel", "TrainingTemplate", "ModelEvaluation"} <= kinds
 
 
 @pytest.mark.parametrize(("where", "doc"), _manifests(), ids=[w for w, _ in _manifests()])
