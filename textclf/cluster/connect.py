@@ -1,10 +1,14 @@
 """A connection to a cluster as ``kubectl`` would make it: the kubeconfig (``$KUBECONFIG`` or
 ``~/.kube/config``, or a given file), its current context or a named one, and that context's
-namespace unless one is given."""
+namespace unless one is given. Where there is no kubeconfig but the process runs in a Pod (a
+notebook on the cluster: ``$KUBERNETES_SERVICE_HOST`` set), the Pod's ServiceAccount: its token,
+the cluster's CA and its namespace from ``SERVICE_ACCOUNT_DIR``, as client-go's in-cluster config."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import pathlib
 from typing import Any, cast
 
 import kubernetes
@@ -31,6 +35,30 @@ def _context_namespace(kubeconfig: str | None, context: str | None) -> str:
     return str(cast("dict[str, Any]", chosen.get("context") or {}).get("namespace") or "default")
 
 
+SERVICE_ACCOUNT_DIR = pathlib.Path("/var/run/secrets/kubernetes.io/serviceaccount")
+"""Where the kubelet mounts a Pod's ServiceAccount token, the cluster CA and the namespace."""
+
+
+def _kubeconfig_exists(kubeconfig: str | None) -> bool:
+    if kubeconfig is not None:
+        return True  # named: its own errors say what is wrong with it
+    listed = os.environ.get("KUBECONFIG")
+    if listed:
+        return any(pathlib.Path(p).expanduser().exists() for p in listed.split(os.pathsep) if p)
+    return pathlib.Path("~/.kube/config").expanduser().exists()
+
+
+def _in_cluster(namespace: str | None) -> Connection:
+    folder = SERVICE_ACCOUNT_DIR
+    configuration = kubernetes.client.Configuration()
+    kubernetes.config.incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]
+        token_filename=str(folder / "token"), cert_filename=str(folder / "ca.crt")
+    ).load_and_set(configuration)
+    own = folder / "namespace"
+    chosen = namespace or (own.read_text().strip() if own.exists() else "default")
+    return Connection(kubernetes.client.ApiClient(configuration), chosen)
+
+
 class Missing(LookupError):
     """The object asked for does not exist; the message names its kind, name and namespace."""
 
@@ -50,7 +78,17 @@ def read(conn: Connection, plural: str, kind: str, name: str) -> dict[str, Any]:
 def connect(
     namespace: str | None = None, *, kubeconfig: str | None = None, context: str | None = None
 ) -> Connection:
-    """Raises ``kubernetes.config.ConfigException`` when there is no usable kubeconfig."""
+    """Raises ``kubernetes.config.ConfigException`` when there is no usable kubeconfig (nor, in a
+    Pod, a ServiceAccount)."""
+    in_pod = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+    if in_pod and context is None and not _kubeconfig_exists(kubeconfig):
+        return _in_cluster(namespace)
+    # read $KUBECONFIG now: the client library reads it once, when it is imported
+    kubeconfig = (
+        kubeconfig
+        or os.environ.get("KUBECONFIG")
+        or str(pathlib.Path("~/.kube/config").expanduser())
+    )
     api = kubernetes.config.new_client_from_config(  # type: ignore[no-untyped-call]
         config_file=kubeconfig, context=context
     )
