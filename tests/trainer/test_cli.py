@@ -91,9 +91,16 @@ def test_train_writes_status_artifact_and_logs(trained_run: tuple[pathlib.Path, 
     assert (run_dir / "train.log").read_text().strip()
     events = [json.loads(line) for line in (run_dir / "progress.jsonl").read_text().splitlines()]
     assert events[-1]["percent"] == 100
-    progress_lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-    assert progress_lines  # JSON lines when stdout is not a terminal
-    assert "MODEL-TRAINED" in stdout
+    # not a terminal: a line per change, as `train --wait` prints a cluster run's; nothing else
+    # before the summary (library reports and warnings are in train.log)
+    shown, _, summary_text = stdout.partition("\n\nrun imdb-embedding-logreg: MODEL-TRAINED")
+    lines = shown.splitlines()
+    assert lines[0] == "imdb-embedding-logreg: MODEL-TRAINING load 0%"
+    assert lines[-1] == "imdb-embedding-logreg: MODEL-TRAINING done 100%"
+    assert all(line.startswith("imdb-embedding-logreg: MODEL-TRAINING ") for line in lines)
+    percents = [int(line.rsplit(" ", 1)[1].rstrip("%")) for line in lines if "loss" not in line]
+    assert percents == sorted(percents)
+    assert "artifact: file://" in summary_text
 
 
 def test_predict_by_run_name(trained_run: tuple[pathlib.Path, str]) -> None:

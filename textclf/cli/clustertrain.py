@@ -7,47 +7,25 @@ from __future__ import annotations
 
 import pathlib
 import sys
-from typing import Any
+from collections.abc import Callable
 
 import pydantic
 import yaml
 
 from textclf.api import GROUP, VERSION, codes, trainingrun
-from textclf.cli import summary
+from textclf.cli import progressview, summary
 
 
-class _Shown:
-    """Progress as it changes: a tqdm bar on a terminal, else one line per new percent."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.bar: Any = None
-        self.last: tuple[str | None, int | None] = (None, None)
-
-    def __call__(self, status: trainingrun.TrainingRunStatus) -> None:
-        percent = status.progress.percent if status.progress else None
-        if (status.code, percent) == self.last:
-            return
-        self.last = (status.code, percent)
-        if sys.stdout.isatty():
-            if self.bar is None:
-                from tqdm import tqdm  # type: ignore[import-untyped]  # noqa: PLC0415
-
-                self.bar = tqdm(total=100, desc=self.name, unit="%")
-            self.bar.set_postfix_str(str(status.code))
-            self.bar.update((percent or 0) - self.bar.n)
-            return
-        loss = status.progress.loss if status.progress else None
-        print(
-            f"{self.name}: {status.code}"
-            + (f" {percent}%" if percent is not None else "")
-            + (f" loss {loss:.4f}" if loss is not None else ""),
-            flush=True,
+def _shown(view: progressview.View) -> Callable[[trainingrun.TrainingRunStatus], None]:
+    def show(status: trainingrun.TrainingRunStatus) -> None:
+        progress = status.progress
+        view.show(
+            status.code,
+            progress.percent if progress else None,
+            loss=progress.loss if progress else None,
         )
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    return show
 
 
 def run(path: pathlib.Path, namespace: str | None, context: str | None, wait: bool) -> int:
@@ -87,15 +65,17 @@ def run(path: pathlib.Path, namespace: str | None, context: str | None, wait: bo
     print(f"trainingrun {name} created in namespace {conn.namespace}", flush=True)
     if not wait:
         return 0
-    shown = _Shown(name)
+    view = progressview.View(name)
     try:
-        status = cluster.ClusterBackend(conn).wait(conn.namespace, name, None, on_status=shown)
+        status = cluster.ClusterBackend(conn).wait(
+            conn.namespace, name, None, on_status=_shown(view)
+        )
     except KeyboardInterrupt:
-        shown.close()
+        view.close()
         print(f"\nstopped waiting; {name} goes on: textclf status {name} -n {conn.namespace}")
         return 130
     finally:
         conn.close()
-    shown.close()
+    view.close()
     print("\n" + summary.render(name, status))
     return 0 if status.code == codes.StatusCode.TRAINED else 1

@@ -22,7 +22,7 @@ from typing import Any
 
 from textclf.api import channels, codes, results, trainingrun
 from textclf.api import conditions as conds
-from textclf.cli import localruns, summary
+from textclf.cli import localruns, progressview, summary
 
 NAME = "train"
 HELP = "Train a model from a TrainingRun file: on the cluster (--wait: watch it), or --local."
@@ -45,10 +45,21 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs-dir", help="runs folder (default ./runs or $TEXTCLF_RUNS_DIR)")
     parser.add_argument(
         "--progress",
-        choices=("auto", "bar", "json"),
+        choices=("auto", "bar", "lines", "json"),
         default="auto",
-        help="bar on a terminal, JSON lines otherwise (auto)",
+        help="a bar on a terminal, a line per change otherwise (auto); json: the trainer's events",
     )
+
+
+class _OnView:
+    """The trainer's progress events, on the same view as a cluster run's status."""
+
+    def __init__(self, view: progressview.View) -> None:
+        self.view = view
+
+    def report(self, event: channels.ProgressReport) -> None:
+        code = str(codes.StatusCode.TRAINING)  # what the run's status says until the summary
+        self.view.show(code, event.percent, loss=event.loss, phase=event.phase)
 
 
 def _now() -> datetime.datetime:
@@ -161,8 +172,10 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     entrypoint.quiet_libraries()
 
-    bar = args.progress == "bar" or (args.progress == "auto" and sys.stdout.isatty())
-    screen: progress.Reporter = progress.Bar(sys.stdout) if bar else progress.JsonLines(sys.stdout)
+    view = progressview.View(name, bar={"bar": True, "lines": False}.get(args.progress))
+    screen: progress.Reporter = (
+        progress.JsonLines(sys.stdout) if args.progress == "json" else _OnView(view)
+    )
     started = _now()
     last: list[Any] = []
     events = (run_dir / localruns.PROGRESS).open("w", encoding="utf-8")
@@ -181,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
 
     with events:
         finished = entrypoint.execute(load, progress.Fanout([screen, Keep()]))
+    view.close()
     result = finished.result
     latest = None
     if last:

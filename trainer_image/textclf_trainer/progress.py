@@ -1,7 +1,6 @@
 """Progress reporters: where ``channels.ProgressReport`` events go while a run trains.
 
 - ``JsonLines``: one JSON object per line on a stream (stdout of ``python -m textclf_trainer`` locally);
-- ``Bar``: a one-line text bar for a terminal (``textclf train --local`` on a TTY);
 - ``Http``: POSTs to the operator's progress endpoint (``TEXTCLF_PROGRESS_URL``) with the projected
   token read from ``TEXTCLF_PROGRESS_TOKEN_PATH`` on every send (the kubelet rotates it), at most one
   event per ``min_interval`` seconds (the last event and phase changes always go); failures are logged
@@ -59,32 +58,6 @@ class JsonLines:
 
     def report(self, event: channels.ProgressReport) -> None:
         self.stream.write(json.dumps({"progress": _wire(event)}) + "\n")
-        self.stream.flush()
-
-
-class Bar:
-    """A text progress bar redrawn in place (for terminals)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def report(self, event: channels.ProgressReport) -> None:
-        filled = self.WIDTH * event.percent // 100
-        parts = [f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {event.percent:3d}%"]
-        if event.phase:
-            parts.append(event.phase)
-        if event.epoch is not None:
-            parts.append(f"epoch {event.epoch:.2f}")
-        if event.step is not None and event.total_steps:
-            parts.append(f"step {event.step}/{event.total_steps}")
-        if event.loss is not None:
-            parts.append(f"loss {event.loss:.4f}")
-        if event.eta_seconds is not None:
-            parts.append(f"eta {event.eta_seconds}s")
-        end = "\n" if event.percent >= 100 else ""
-        self.stream.write("\r" + "  ".join(parts).ljust(100) + end)
         self.stream.flush()
 
 
