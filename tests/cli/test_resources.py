@@ -48,9 +48,11 @@ def test_apps_datasets_models_templates(tmp_path: pathlib.Path) -> None:
     refused = _textclf(home, "datasets", "upload", str(bad), "--app", "demo")
     assert refused.returncode == 2
     assert "header review,sentiment has neither input,concepts or text,label" in refused.stderr
+    stored = home / "apps" / "demo" / "datasets" / "text-dataset" / "data.csv"
+    assert f"uri: {stored.as_uri()}" in uploaded
     assert (
         _ok(home, "datasets", "list", "--app", "demo")
-        == "bad\tno data yet\ntext-dataset\t200 rows\n"
+        == f"bad\tno data yet\ntext-dataset\t200 rows\t{stored.as_uri()}\n"
     )
 
     assert (

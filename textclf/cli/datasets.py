@@ -30,8 +30,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         for dataset in app.list_datasets():
             info = dataset.info
-            rows = f"{info['valid']} rows" if info.get("uploaded") else "no data yet"
-            print(f"{dataset.id}\t{rows}")
+            if info.get("uploaded"):
+                print(f"{dataset.id}\t{info['valid']} rows\t{info['uri']}")
+            else:
+                print(f"{dataset.id}\tno data yet")
         return 0
     if not args.file:
         raise SystemExit("textclf datasets upload: give the file")
@@ -52,4 +54,5 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"textclf datasets upload: {err}\n")
         return 2
     print(report)
+    print(f"uri: {dataset.info['uri']}  (what runs name as dataset.train.uri or .test.uri)")
     return 0
