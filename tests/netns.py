@@ -15,6 +15,9 @@ import dataclasses
 import ipaddress
 import json
 import subprocess
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -77,3 +80,19 @@ def namespace() -> Iterator[Namespace]:
             subprocess.run(["kill", "-9", pid], check=False)
         subprocess.run(["ip", "link", "del", host_end], capture_output=True, check=False)
         subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+
+
+def wait_answers(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Until ``url`` (of ``process``, inside a namespace) answers 200, as a readiness probe; the
+    process's output when it ends first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            said = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise AssertionError(f"the process behind {url} ended: {said[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            assert time.monotonic() < deadline, f"{url} never answered 200"
+            time.sleep(0.2)

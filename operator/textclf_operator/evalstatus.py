@@ -153,19 +153,11 @@ def _conditions(
         (conds.SUCCEEDED, code == Code.EVALUATED, state.reason if done else conds.REASON_IN_PROGRESS),
         (conds.FAILED, code == Code.FAILED, state.reason if done else conds.REASON_IN_PROGRESS),
     ]  # fmt: skip
-    updated = list(current)
-    for type_, on, reason in table:
-        message = state.message if on and type_ != conds.RUNNING else ""
-        updated = conds.set_condition(
-            updated,
-            type=type_,
-            status="True" if on else "False",
-            reason=reason,
-            message=message,
-            now=now,
-            observed_generation=generation,
-        )
-    return updated
+    with_messages = [
+        (type_, on, reason, state.message if on and type_ != conds.RUNNING else "")
+        for type_, on, reason in table
+    ]
+    return conds.set_conditions(current, with_messages, now=now, observed_generation=generation)
 
 
 def compute(o: Observed) -> modelevaluation.ModelEvaluationStatus:

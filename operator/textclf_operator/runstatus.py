@@ -267,18 +267,7 @@ def _set_all(
             state.message if failed else "",
         ),
     ]
-    result = list(current)
-    for type_, on, reason, message in table:
-        result = conds.set_condition(
-            result,
-            type=type_,
-            status="True" if on else "False",
-            reason=reason,
-            message=message,
-            now=now,
-            observed_generation=generation,
-        )
-    return result
+    return conds.set_conditions(current, table, now=now, observed_generation=generation)
 
 
 def compute(o: Observed) -> trainingrun.TrainingRunStatus:

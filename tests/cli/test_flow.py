@@ -6,15 +6,13 @@ what the commands print is checked against what the SDK reads from the same home
 from __future__ import annotations
 
 import csv
-import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 import textclf
+from tests.cli import shell
 from tests.trainer import runs
 
 pytestmark = pytest.mark.training
@@ -22,36 +20,20 @@ pytestmark = pytest.mark.training
 IMDB = runs.REPO / "examples" / "data" / "clarifai_imdb"
 
 
-def _textclf(home: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "textclf.cli.main", *args, "--local", "--home", str(home)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        check=False,
-        cwd=home.parent,
-        timeout=900,
-    )
-
-
-def _ok(home: pathlib.Path, *args: str) -> str:
-    done = _textclf(home, *args)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def test_train_logs_evaluate_compare_from_the_shell(tmp_path: pathlib.Path) -> None:
     home = tmp_path / "home"
-    _ok(home, "apps", "create", "demo")
+    shell.ok(home, "apps", "create", "demo")
     for dataset, name in (("text-dataset", "train.csv"), ("test-dataset", "test.csv")):
-        _ok(home, "datasets", "upload", str(IMDB / name), "--app", "demo", "--id", dataset)
-    _ok(home, "models", "create", "reviews", "--app", "demo")
-    assert _ok(home, "model-types") == "text-classifier\n"
+        shell.ok(home, "datasets", "upload", str(IMDB / name), "--app", "demo", "--id", dataset)
+    shell.ok(home, "models", "create", "reviews", "--app", "demo")
+    assert shell.ok(home, "model-types") == "text-classifier\n"
 
     # params to a file, edited, then trained with (--dataset sets its dataset_id)
     params_file = tmp_path / "params.yaml"
-    shown = _ok(home, "params", "embedding-logreg", "--app", "demo", "--model", "reviews")
-    _ok(home, "params", "embedding-logreg", "--app", "demo", "--model", "reviews", "-o", "p.yaml")
+    shown = shell.ok(home, "params", "embedding-logreg", "--app", "demo", "--model", "reviews")
+    shell.ok(
+        home, "params", "embedding-logreg", "--app", "demo", "--model", "reviews", "-o", "p.yaml"
+    )
     params = yaml.safe_load((tmp_path / "p.yaml").read_text())
     assert params == yaml.safe_load(shown)
     assert (params["template"], params["dataset_id"]) == ("embedding-logreg", "")
@@ -59,10 +41,10 @@ def test_train_logs_evaluate_compare_from_the_shell(tmp_path: pathlib.Path) -> N
     params["max_length"] = 128
     params_file.write_text(yaml.safe_dump(params))
     params_file.with_name("typo.yaml").write_text(yaml.safe_dump({**params, "no_such_knob": 1}))
-    refused = _textclf(home, "train", "--app", "demo", "--model", "reviews", "-f", "typo.yaml")
+    refused = shell.textclf(home, "train", "--app", "demo", "--model", "reviews", "-f", "typo.yaml")
     assert refused.returncode == 2
     assert "no_such_knob" in refused.stderr
-    trained = _ok(
+    trained = shell.ok(
         home, "train", "--app", "demo", "--model", "reviews", "-f", str(params_file),
         "--dataset", "text-dataset", "--wait",
     )  # fmt: skip
@@ -78,16 +60,16 @@ def test_train_logs_evaluate_compare_from_the_shell(tmp_path: pathlib.Path) -> N
     assert f"train: accuracy {on_train.accuracy:.4f}, macro F1 {on_train.macro_f1:.4f}" in trained
 
     # the log, printed and saved
-    printed = _ok(home, "logs", "reviews-v1", "--app", "demo", "--save", "reviews-v1.log")
+    printed = shell.ok(home, "logs", "reviews-v1", "--app", "demo", "--save", "reviews-v1.log")
     assert "embedding-logreg" in printed
     assert (tmp_path / "reviews-v1.log").read_text() == printed
-    missing = _textclf(home, "logs", "reviews-v9", "--app", "demo")
+    missing = shell.textclf(home, "logs", "reviews-v9", "--app", "demo")
     assert missing.returncode == 1
     assert "reviews-v9" in missing.stderr
 
     # evaluate later on both datasets; what --wait prints is the stored summary
     for dataset, eval_id in (("test-dataset", "two"), ("text-dataset", "one")):
-        waited = _ok(
+        waited = shell.ok(
             home, "evaluate", "reviews", "--app", "demo", "--dataset", dataset, "--id", eval_id,
             "--wait",
         )  # fmt: skip
@@ -96,12 +78,12 @@ def test_train_logs_evaluate_compare_from_the_shell(tmp_path: pathlib.Path) -> N
         assert f"on {dataset}" in waited.splitlines()[0]
         assert f"accuracy            {summary.accuracy:.4f}" in waited
         assert f"macro_avg_roc_auc   {summary.macro_avg_roc_auc:.4f}" in waited
-    unknown = _textclf(home, "evaluate", "reviews", "--app", "demo", "--dataset", "nowhere")
+    unknown = shell.textclf(home, "evaluate", "reviews", "--app", "demo", "--dataset", "nowhere")
     assert unknown.returncode != 0
     assert "nowhere" in unknown.stderr
 
     # compare: the tables printed and written, the plots drawn
-    compared = _ok(
+    compared = shell.ok(
         home, "compare", "--app", "demo", "--model", "reviews", "--dataset", "text-dataset",
         "--dataset", "test-dataset", "-o", "out",
     )  # fmt: skip
@@ -119,7 +101,7 @@ def test_train_logs_evaluate_compare_from_the_shell(tmp_path: pathlib.Path) -> N
         assert f"{row['Dataset']}" in compared
     for image in ("roc.png", "pr.png", "confusion_matrix.png"):
         assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    again = _textclf(
+    again = shell.textclf(
         home, "compare", "--app", "demo", "--model", "reviews", "--dataset", "test-dataset",
         "-o", "out",
     )  # fmt: skip

@@ -13,7 +13,6 @@ import pathlib
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -75,18 +74,6 @@ def _serve(pod: Any, inside: netns.Namespace, pvc_root: pathlib.Path) -> Any:
     )
 
 
-def _probe(url: str, process: Any) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, process.stdout.read().decode()
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            assert time.monotonic() < deadline, f"{url} never answered"
-            time.sleep(0.2)
-
-
 def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
     operator: handlers.Runtime,
     template: str,
@@ -143,7 +130,7 @@ def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
             testnode.bind(api_client, pod, node)
             process = _serve(pod, inside, pvc_root)
             try:
-                _probe(
+                netns.wait_answers(
                     f"http://{inside.ip}:{channels.UPLOAD_PORT}{channels.UPLOAD_HEALTH_PATH}",
                     process,
                 )

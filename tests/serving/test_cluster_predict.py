@@ -16,9 +16,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
@@ -76,19 +73,6 @@ def _run_container(pod: Any, inside: netns.Namespace, scratch: pathlib.Path) -> 
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-
-
-def _probe_ready(url: str, process: Any) -> None:
-    """The kubelet's readiness probe, for real: until the path answers 200."""
-    deadline = time.monotonic() + 120
-    while True:
-        assert process.poll() is None, process.stdout.read().decode()
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            assert time.monotonic() < deadline, f"{url} never answered 200"
-            time.sleep(0.3)
 
 
 def _endpoint_ips(cluster: Cluster) -> list[str]:
@@ -170,7 +154,7 @@ def test_predict_reaches_the_served_model_through_the_api_server(  # noqa: PLR09
         testnode.bind(cluster.core.api_client, pod, node)
         process = _run_container(pod, inside, tmp_path)
         try:
-            _probe_ready(
+            netns.wait_answers(
                 f"http://{inside.ip}:{serving.CONTAINER_PORT}{serving.READY_PATH}", process
             )
             _mark_ready(cluster, pod, inside.ip)

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any, Protocol, Self
 
 import pydantic
 
@@ -115,12 +115,7 @@ class Result(common.Model):
         if len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.concepts:
             result = result.model_copy(update={"concepts": []})
             text = json.dumps(result.to_wire(), separators=(",", ":"))
-        while len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.message:
-            result = result.model_copy(
-                update={"message": result.message[: len(result.message) // 2]}
-            )
-            text = json.dumps(result.to_wire(), separators=(",", ":"))
-        return text
+        return _with_shorter_message(result)
 
     @classmethod
     def from_termination_message(cls, text: str) -> Result:
@@ -159,14 +154,27 @@ class EvaluationResult(common.Model):
             metrics = result.metrics.model_copy(update={"per_concept": None})
             result = result.model_copy(update={"metrics": metrics})
             text = json.dumps(result.to_wire(), separators=(",", ":"))
-        while len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.message:
-            result = result.model_copy(
-                update={"message": result.message[: len(result.message) // 2]}
-            )
-            text = json.dumps(result.to_wire(), separators=(",", ":"))
-        return text
+        return _with_shorter_message(result)
 
     @classmethod
     def from_termination_message(cls, text: str) -> EvaluationResult:
         """Parse a termination message; raises ``ValueError`` if it is not an evaluation result."""
         return cls.model_validate_json(text)
+
+
+class _Said(Protocol):
+    @property
+    def message(self) -> str: ...
+
+    def to_wire(self) -> dict[str, Any]: ...
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Self: ...
+
+
+def _with_shorter_message(result: _Said) -> str:
+    """``result`` as termination-message JSON, its message halved until the whole fits."""
+    text = json.dumps(result.to_wire(), separators=(",", ":"))
+    while len(text.encode()) > MAX_TERMINATION_MESSAGE_BYTES and result.message:
+        result = result.model_copy(update={"message": result.message[: len(result.message) // 2]})
+        text = json.dumps(result.to_wire(), separators=(",", ":"))
+    return text

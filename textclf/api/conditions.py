@@ -178,6 +178,28 @@ def set_condition(
     return result
 
 
+def set_conditions(
+    conditions: Sequence[Condition],
+    table: Sequence[tuple[str, bool, str, str]],
+    *,
+    now: datetime.datetime,
+    observed_generation: int | None = None,
+) -> list[Condition]:
+    """``conditions`` with each ``(type, on, reason, message)`` of ``table`` set, in order."""
+    result = list(conditions)
+    for type_, on, reason, message in table:
+        result = set_condition(
+            result,
+            type=type_,
+            status="True" if on else "False",
+            reason=reason,
+            message=message,
+            now=now,
+            observed_generation=observed_generation,
+        )
+    return result
+
+
 def find(conditions: Sequence[Condition], type: str) -> Condition | None:
     """The condition of ``type``, if present."""
     return next((c for c in conditions if c.type == type), None)
