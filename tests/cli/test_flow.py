@@ -61,7 +61,8 @@ def test_train_logs_evaluate_compare_from_the_shell(tmp_path: pathlib.Path) -> N
 
     # the log, printed and saved
     printed = shell.ok(home, "logs", "reviews-v1", "--app", "demo", "--save", "reviews-v1.log")
-    assert "embedding-logreg" in printed
+    assert "INFO textclf_trainer.runner: baseline test" not in printed  # no test split here
+    assert "INFO textclf_trainer.runner: baseline train: accuracy" in printed
     assert (tmp_path / "reviews-v1.log").read_text() == printed
     missing = shell.textclf(home, "logs", "reviews-v9", "--app", "demo")
     assert missing.returncode == 1
@@ -97,8 +98,12 @@ def test_train_logs_evaluate_compare_from_the_shell(tmp_path: pathlib.Path) -> N
     with (IMDB / "test.csv").open(newline="") as handle:
         truth = [r["concepts"] for r in csv.DictReader(handle)]
     assert int(on_test["pos"]["Total Labeled"]) == truth.count("pos")
-    for row in rows:
-        assert f"{row['Dataset']}" in compared
+    printed_rows = [line.split() for line in compared.splitlines()]
+    for row in rows:  # each CSV row is a printed row: concept, counts, dataset (then model)
+        counts = [row[c] for c in ("Total Labeled", "Total Predicted", "True Positives")]
+        assert [row["Concept"], *counts, row["Dataset"]] in (
+            [line[0], *line[2:5], line[-2]] for line in printed_rows if len(line) == 12
+        ), (row, compared)
     for image in ("roc.png", "pr.png", "confusion_matrix.png"):
         assert (folder / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = shell.textclf(

@@ -27,6 +27,7 @@ from tests import netns, testnode
 from tests.operator.support import Cluster, eventually
 from tests.trainer import runs
 from textclf.api import channels
+from textclf.cluster import connect
 from textclf.sdk import cluster as sdk_cluster
 from textclf.sdk import uploader
 from textclf_operator import handlers
@@ -90,11 +91,13 @@ def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
     assert size > sdk_cluster.MAX_CONFIGMAP_BYTES
     try:
         ds = app.create_dataset("big")
+        ds.upload_from_csv(IMDB / "train.csv")  # small at first: in the ConfigMap
+        assert ds.info["uri"] == "configmap://textclf-dataset-big/data.csv"
         # no claim yet: refused before any Pod is made, the way out named
         with pytest.raises(ValueError, match=f"app {name} has no PersistentVolumeClaim {CLAIM}"):
             ds.upload_from_csv(big)
         assert not kube.core.list_namespaced_pod(name).items
-        assert ds.info["uploaded"] is False
+        assert ds.info["uri"] == "configmap://textclf-dataset-big/data.csv"  # nothing lost
         kube.core.create_namespaced_persistent_volume_claim(
             name,
             {  # type: ignore[arg-type]
@@ -179,7 +182,7 @@ def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
             size,
         )
         held: Any = kube.core.read_namespaced_config_map("textclf-dataset-big", name)
-        assert "data.csv" not in (held.data or {})
+        assert "data.csv" not in (held.data or {})  # the small file it held before is gone
         eventually(
             lambda: (
                 not kube.core.list_namespaced_pod(
@@ -202,5 +205,61 @@ def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
         claims = [v.persistent_volume_claim.claim_name for v in training.spec.volumes
                   if v.persistent_volume_claim is not None]  # fmt: skip
         assert CLAIM in claims
+    finally:
+        kube.core.delete_namespace(name)
+
+
+def test_an_uploader_pod_that_never_gets_ready_is_reported_and_deleted(
+    template: str,
+    control_plane: controlplane.ControlPlane,
+    api_client: kubernetes.client.ApiClient,
+    tmp_path: pathlib.Path,
+) -> None:
+    client = textclf.Client(kubeconfig=str(control_plane.kubeconfig))
+    name = f"up-{uuid.uuid4().hex[:8]}"
+    client.create_app(name)
+    kube = Cluster(api_client, name)
+    try:
+        kube.core.create_namespaced_persistent_volume_claim(
+            name,
+            {  # type: ignore[arg-type]
+                "metadata": {"name": CLAIM},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "1Gi"}},
+                },
+            },
+        )
+        # no kubelet here: the Pod stays Pending, and the scheduler's verdict is what is known
+        kube.core.create_namespaced_event(
+            name,
+            {  # type: ignore[arg-type]
+                "metadata": {"generateName": "upload-"},
+                "involvedObject": {"kind": "Pod", "namespace": name, "name": "placeholder"},
+                "reason": "Other",
+                "message": "an event of another object is not reported",
+                "type": "Warning",
+            },
+        )
+        long_id = "d" * 52  # the longest id: the Pod's name is the API server's to make
+        sender = uploader.Uploader(
+            connect.Connection(api_client, name), image="textclf/trainer:test"
+        )
+        with pytest.raises(ValueError, match=r"was not ready within 3 s \(phase Pending") as err:
+            sender.upload(
+                _big_csv(tmp_path / "big.csv"), long_id, claim=CLAIM, path="x/data.csv",
+                owner=None, ready_timeout=3,
+            )  # fmt: skip
+        assert "nothing was uploaded" in str(err.value)
+        assert "another object" not in str(err.value)
+        eventually(
+            lambda: (
+                not kube.core.list_namespaced_pod(
+                    name, label_selector=f"{uploader.UPLOAD_LABEL}={long_id}"
+                ).items
+            ),
+            30,
+            "the uploader Pod to be deleted",
+        )
     finally:
         kube.core.delete_namespace(name)

@@ -77,8 +77,11 @@ def test_the_sdk_in_a_pod_speaks_as_its_service_account(
         # a kubeconfig, where there is one, still wins, as with kubectl
         monkeypatch.setenv("KUBECONFIG", str(control_plane.kubeconfig))
         admin = textclf.Client().backend.conn
-        assert admin.api.configuration.host == control_plane.server
-        assert admin.api.configuration.api_key != conn.api.configuration.api_key
+        again: Any = kubernetes.client.AuthenticationV1Api(admin.api).create_self_subject_review(
+            cast("Any", {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        )
+        assert again.status.user_info.username != who.status.user_info.username
+        assert not again.status.user_info.username.startswith("system:serviceaccount:")
     finally:
         rbac.delete_cluster_role_binding(binding)
         core.delete_namespace(name)

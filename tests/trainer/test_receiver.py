@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 
@@ -60,7 +60,9 @@ def receiver(tmp_path: pathlib.Path) -> Iterator[tuple[subprocess.Popen[bytes], 
         process.wait()
 
 
-def _put(url: str, body: bytes, token: str | None = TOKEN) -> tuple[int, dict[str, object]]:
+def _put(
+    url: str, body: bytes | Iterable[bytes], token: str | None = TOKEN
+) -> tuple[int, dict[str, object]]:
     headers = {"Content-Type": "application/octet-stream"}
     if token is not None:
         headers[channels.UPLOAD_TOKEN_HEADER] = token
@@ -90,6 +92,9 @@ def test_refusals_leave_nothing_and_the_first_whole_file_ends_it(
     status, said = _put(url, b"x" * 1001)
     assert status == 413
     assert "at most 1000" in str(said["error"])
+    status, said = _put(url, iter([b"x" * 600, b"x" * 600]))  # chunked: no length to refuse by
+    assert status == 413
+    assert "over 1000 bytes" in str(said["error"])
     assert not target.exists()
     assert list(target.parent.iterdir()) == []  # no partial file left
     assert process.poll() is None  # still waiting

@@ -7,6 +7,7 @@ then train with it (``model.train(yaml_file=...)`` or a run's ``spec.params``).
 from __future__ import annotations
 
 import argparse
+import sys
 
 import yaml
 
@@ -26,11 +27,16 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     client = backend.client(args)
-    if args.model:
-        if not args.app:
-            raise SystemExit("textclf params --model: give --app too")
-        params = client.app(args.app).model(args.model).get_params(args.template, args.output)
-        print(yaml.safe_dump(params, sort_keys=False), end="")
-        return 0
-    templates.show(client, args.template, args.output)
+    if args.model and not args.app:
+        raise SystemExit("textclf params --model: give --app too")
+    try:
+        if args.model:
+            model = client.app(args.app).model(args.model)
+            params = model.get_params(args.template, args.output)
+            print(yaml.safe_dump(params, sort_keys=False), end="")
+        else:
+            templates.show(client, args.template, args.output)
+    except ValueError as err:  # an unknown template: the known ones named
+        sys.stderr.write(f"textclf params: {err}\n")
+        return 2
     return 0

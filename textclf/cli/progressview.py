@@ -38,7 +38,10 @@ class View:
                 self.bar = tqdm(total=100, desc=self.name, unit="%", file=self.stream)
             postfix = said + (f" loss {loss:.4f}" if loss is not None else "")
             self.bar.set_postfix_str(postfix, refresh=False)
-            self.bar.update((percent or 0) - self.bar.n)
+            if percent is not None:
+                self.bar.update(percent - self.bar.n)
+            else:
+                self.bar.refresh()
             return
         self.stream.write(
             f"{self.name}: {said}"

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import pathlib
 from collections.abc import Callable, Iterator, Mapping
@@ -424,6 +425,18 @@ class ClusterBackend:
     def save_log(self, app: str, version: str, target: pathlib.Path) -> None:
         target.write_text("".join(self.log(app, version)))
 
+    def _wait_started(self, app: str, pod: str) -> None:
+        """Until the Pod is past Pending (its container's log can be streamed)."""
+        watch = kubernetes.watch.Watch()  # type: ignore[no-untyped-call]
+        try:
+            for event in watch.stream(  # type: ignore[no-untyped-call]
+                self.core.list_namespaced_pod, app, field_selector=f"metadata.name={pod}"
+            ):
+                if event["type"] == "DELETED" or event["object"].status.phase != "Pending":
+                    return
+        finally:
+            watch.stop()  # type: ignore[no-untyped-call]
+
     def log(self, app: str, version: str, follow: bool = False) -> Iterator[str]:
         """The training Pod's log while it can be read (``follow``: streamed until the container
         ends); else the log the trainer kept in the artifact; else a line that says why neither."""
@@ -432,14 +445,20 @@ class ClusterBackend:
         ).items
         why = f"no training Pod of {version} exists any more"
         if pods:
-            pod = max(pods, key=lambda p: p.metadata.creation_timestamp).metadata.name
+            newest = max(pods, key=lambda p: p.metadata.creation_timestamp)
+            pod = newest.metadata.name
             try:
                 if follow:
+                    if newest.status.phase == "Pending":
+                        yield f"# waiting for Pod {pod} to start\n"
+                        self._wait_started(app, pod)
                     response: Any = self.core.read_namespaced_pod_log(
                         pod, app, follow=True, _preload_content=False
                     )
+                    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
                     for chunk in response.stream():
-                        yield chunk.decode(errors="replace")
+                        yield decoder.decode(chunk)  # a character may straddle two chunks
+                    yield decoder.decode(b"", final=True)
                     return
                 found = self.core.read_namespaced_pod_log(pod, app)
                 if isinstance(found, str):

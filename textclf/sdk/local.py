@@ -128,7 +128,8 @@ class LocalBackend:
         target = folder / ("data" + (source.suffix.lower() or ".csv"))
         shutil.copyfile(source, target)
         _write_json(folder / "dataset.json", {**info, "id": dataset, "uploaded": True,
-                                              "uri": target.resolve().as_uri()})  # fmt: skip
+                                              "uri": target.resolve().as_uri(),
+                                              "bytes": target.stat().st_size})  # fmt: skip
 
     # --- models ----------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ No client outside the cluster can write to a PersistentVolumeClaim, and the trai
 datasets from one like any ``pvc://`` URI. So the SDK starts a Pod in the app's namespace that mounts
 the claim and runs the trainer image's receiver (``python -m textclf_trainer receive``), waits until
 it is Ready, streams the file to it through the API server's pod proxy with the caller's own
-credentials (``create`` on ``pods/proxy``, which the built-in ``edit`` role grants), and deletes the
+credentials (``update`` on ``pods/proxy``, which the built-in ``edit`` role grants), and deletes the
 Pod. The receiver checks the SHA-256 computed here and renames the file into place only when it
 matches, so a dataset is either whole under its name or absent.
 
@@ -17,12 +17,15 @@ unschedulable) is deleted and reported with what the Pod's status says.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import pathlib
 import secrets
 from typing import Any, cast
 
 import kubernetes
+import urllib3
 
 from textclf.api import channels
 from textclf.cluster import connect
@@ -30,7 +33,8 @@ from textclf.cluster import connect
 UPLOAD_LABEL = "textclf.io/upload"
 CONTAINER = "receive"
 DEADLINE_SECONDS = 1800
-READY_TIMEOUT_SECONDS = 300
+READY_TIMEOUT_SECONDS = 600
+"""Long enough for a node to pull the trainer image."""
 UID = 65532
 
 
@@ -43,7 +47,6 @@ def sha256_of(path: pathlib.Path) -> str:
 
 
 def pod_manifest(
-    name: str,
     dataset: str,
     *,
     image: str,
@@ -53,10 +56,11 @@ def pod_manifest(
     token: str,
     owner: dict[str, str] | None,
 ) -> dict[str, Any]:
-    """The uploader Pod: ``path`` is where the file goes inside ``claim``."""
+    """The uploader Pod: ``path`` is where the file goes inside ``claim``; the API server names it
+    (``generateName``), so ids of any length and a leftover Pod never clash."""
     mount = f"{channels.PVC_MOUNT_ROOT}/{claim}"
     metadata: dict[str, Any] = {
-        "name": name,
+        "generateName": f"textclf-upload-{dataset[:36].rstrip('-')}-",
         "labels": {UPLOAD_LABEL: dataset, "app.kubernetes.io/part-of": "textclf"},
     }
     if owner is not None:
@@ -115,6 +119,13 @@ def pod_manifest(
     }
 
 
+def _said(err: kubernetes.client.ApiException) -> str:
+    try:
+        return str(json.loads(err.body or "{}").get("message") or err.body)
+    except (TypeError, ValueError):
+        return str(err.body)
+
+
 def _ready(pod: Any) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
 
@@ -171,9 +182,7 @@ class Uploader:
         self.check_claim(claim)
         digest = sha256_of(source)
         token = secrets.token_urlsafe(32)
-        name = f"textclf-upload-{dataset}-{secrets.token_hex(3)}"[:63]
         body = pod_manifest(
-            name,
             dataset,
             image=self.image,
             claim=claim,
@@ -182,16 +191,21 @@ class Uploader:
             token=token,
             owner=owner,
         )
-        self.core.create_namespaced_pod(self.conn.namespace, cast("Any", body))
+        try:
+            made: Any = self.core.create_namespaced_pod(self.conn.namespace, cast("Any", body))
+        except kubernetes.client.ApiException as err:
+            raise ValueError(
+                f"the API server refused the uploader Pod in app {self.conn.namespace} "
+                f"({err.status} {err.reason}: {_said(err)}); nothing was uploaded"
+            ) from None
+        name = str(made.metadata.name)
         try:
             self._wait_ready(name, ready_timeout)
             self._put(name, source, token)
         finally:
-            try:
+            # the Pod ends itself at its deadline too: a failed delete must not hide why we stop
+            with contextlib.suppress(kubernetes.client.ApiException):
                 self.core.delete_namespaced_pod(name, self.conn.namespace, grace_period_seconds=0)
-            except kubernetes.client.ApiException as err:
-                if err.status != 404:
-                    raise
         return f"pvc://{claim}/{path}"
 
     def _wait_ready(self, name: str, timeout: float) -> None:
@@ -213,10 +227,20 @@ class Uploader:
             watch.stop()  # type: ignore[no-untyped-call]
         if last is None:
             last = self.core.read_namespaced_pod(name, self.conn.namespace)
+        ended = last.status.phase in {"Failed", "Succeeded"}
+        when = "ended before it was ready" if ended else f"was not ready within {timeout:.0f} s"
         raise ValueError(
-            f"the uploader Pod {name} did not become ready within {timeout:.0f} s "
-            f"({_why_not(last)}); nothing was uploaded"
+            f"the uploader Pod {name} {when} ({_why_not(last)}{self._events(name)}); "
+            "nothing was uploaded"
         )
+
+    def _events(self, name: str) -> str:
+        """The Pod's last warnings (FailedScheduling, FailedAttachVolume, ErrImagePull...)."""
+        found: Any = self.core.list_namespaced_event(
+            self.conn.namespace, field_selector=f"involvedObject.name={name},type=Warning"
+        )
+        said = [f"{e.reason}: {e.message}" for e in found.items[-3:]]
+        return "".join(f"; event {s}" for s in said)
 
     def _put(self, name: str, source: pathlib.Path, token: str) -> None:
         route = (
@@ -235,8 +259,14 @@ class Uploader:
             auth_settings=["BearerToken"],
         )
         pool = self.conn.api.rest_client.pool_manager
-        with source.open("rb") as handle:
-            response = pool.request("PUT", url, body=handle, headers=headers, preload_content=True)
+        try:
+            with source.open("rb") as handle:
+                # no retries: a resent PUT would meet a receiver that has already ended
+                response = pool.request(
+                    "PUT", url, body=handle, headers=headers, preload_content=True, retries=False
+                )
+        except urllib3.exceptions.HTTPError as err:
+            raise ValueError(f"sending {source} to the uploader Pod {name} failed: {err}") from None
         if response.status != 201:
             said = response.data.decode(errors="replace").strip()[:500]
             raise ValueError(

@@ -92,11 +92,6 @@ def main(argv: list[str] | None = None) -> int:
         from textclf_trainer import server  # noqa: PLC0415  (aiohttp: only to serve)
 
         return server.main(argv[1:])
-    if argv[:1] == ["receive"]:
-        from textclf_trainer import receiver  # noqa: PLC0415  (aiohttp: only to receive)
-
-        setup_logging()
-        return receiver.main(argv[1:])
     if argv[:1] == ["evaluate"]:
         from textclf_trainer import evaluator  # noqa: PLC0415
 

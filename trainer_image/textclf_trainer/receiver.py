@@ -10,7 +10,7 @@ partial file removed, and the server keeps waiting; after one good upload it exi
 /healthz`` is the readiness probe.
 
 The token (``$TEXTCLF_UPLOAD_TOKEN``, random per upload, sent as ``X-Textclf-Upload-Token``) keeps other Pods that can reach this Pod's
-address from writing; the caller's RBAC (``create`` on ``pods/proxy``) guards the proxy route.
+address from writing; the caller's RBAC (``update`` on ``pods/proxy``: a PUT) guards the proxy route.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import logging
 import os
 import pathlib
 import sys
+import tempfile
 
 from aiohttp import web
 
@@ -58,18 +59,20 @@ class Receiver:
             return _error(401, f"{channels.UPLOAD_TOKEN_HEADER}: missing or wrong")
         if request.content_length is not None and request.content_length > self.max_bytes:
             return _error(413, f"body of {request.content_length} bytes: at most {self.max_bytes}")
-        if self.done.is_set():
-            return _error(409, f"{self.target.name} is already received")
-        async with self.lock:
+        async with self.lock:  # one file at a time; after a good one, no more
+            if self.done.is_set():
+                return _error(409, f"{self.target.name} is already received")
             return await self._receive(request)
 
     async def _receive(self, request: web.Request) -> web.Response:
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.target.with_name(f".{self.target.name}.partial")
+        # a name of its own: another receiver writing the same dataset never shares the file
+        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", dir=self.target.parent)
+        partial = pathlib.Path(name)
         digest = hashlib.sha256()
         size = 0
         try:
-            with partial.open("wb") as handle:
+            with os.fdopen(fd, "wb") as handle:
                 async for chunk in request.content.iter_chunked(CHUNK):
                     size += len(chunk)
                     if size > self.max_bytes:
@@ -84,6 +87,7 @@ class Receiver:
                     f"received {size} bytes with sha256 {digest.hexdigest()}, expected "
                     f"{self.sha256}: the upload was cut or changed; send it again",
                 )
+            partial.chmod(0o644)  # as any file the claim holds (mkstemp makes it 0600)
             partial.replace(self.target)
         finally:
             partial.unlink(missing_ok=True)
@@ -119,6 +123,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=channels.UPLOAD_PORT)
     parser.add_argument("--max-bytes", type=int, default=MAX_BYTES)
     args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     token = os.environ.get(channels.UPLOAD_TOKEN_ENV, "")
     if not token:
         sys.stderr.write(f"receive: ${channels.UPLOAD_TOKEN_ENV} is not set\n")
