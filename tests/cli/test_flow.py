@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import pathlib
+import re
 
 import pytest
 import yaml
@@ -56,6 +57,8 @@ def test_train_logs_evaluate_compare_from_the_shell(tmp_path: pathlib.Path) -> N
     on_train = status.metrics.train
     assert on_train is not None
     assert trained.splitlines()[0] == "version reviews-v1 of model reviews started in app demo"
+    watched = [line for line in trained.splitlines() if line.startswith("reviews-v1: MODEL-")]
+    assert any(re.fullmatch(r"reviews-v1: MODEL-TRAINING \d+%( loss [\d.]+)?", w) for w in watched)
     assert f"reviews-v1: MODEL-TRAINED: {status.description}" in trained
     assert f"train: accuracy {on_train.accuracy:.4f}, macro F1 {on_train.macro_f1:.4f}" in trained
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import pathlib
+import time
 
 import pytest
 import yaml
@@ -106,6 +107,16 @@ def test_the_hosted_walkthrough_on_the_local_backend(
     version = model.train()
     assert version == "reviews-v1"
     assert model.training_status(version).code in {"MODEL-QUEUED-FOR-TRAINING", "MODEL-TRAINING"}
+    # polled while it trains, as on the hosted platform: the trainer's progress is in the status
+    seen = model.training_status(version)
+    while seen.code == "MODEL-QUEUED-FOR-TRAINING" or (
+        seen.code == "MODEL-TRAINING" and seen.progress is None
+    ):
+        time.sleep(0.1)
+        seen = model.training_status(version)
+    assert seen.code == "MODEL-TRAINING", seen.description
+    assert seen.progress is not None
+    assert seen.progress.percent < 100
     finished = model.wait_for_training(version, timeout=600)
     assert finished.code == "MODEL-TRAINED", finished.description
     status = model.training_status(version, training_logs=True)

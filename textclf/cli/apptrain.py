@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from textclf.api import codes
-from textclf.cli import backend
+from textclf.cli import backend, progressview
 
 if TYPE_CHECKING:
     from textclf.sdk.client import Model
@@ -51,11 +51,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"version {version} of model {args.model} started in app {args.app}")
     if not args.wait:
         return 0
+    view = progressview.View(version)
     try:
-        status = model.wait_for_training(version)
+        status = model.app.client.backend.wait(args.app, version, None, on_status=view.show_status)
     except KeyboardInterrupt:
+        view.close()
         sys.stderr.write("\nstopped waiting; the run goes on\n")
         return 130
+    view.close()
     print(f"{version}: {status.code}: {status.description}")
     for split in ("train", "validation", "test"):
         found = getattr(status.metrics, split, None)

@@ -7,25 +7,12 @@ from __future__ import annotations
 
 import pathlib
 import sys
-from collections.abc import Callable
 
 import pydantic
 import yaml
 
 from textclf.api import GROUP, VERSION, codes, trainingrun
 from textclf.cli import progressview, summary
-
-
-def _shown(view: progressview.View) -> Callable[[trainingrun.TrainingRunStatus], None]:
-    def show(status: trainingrun.TrainingRunStatus) -> None:
-        progress = status.progress
-        view.show(
-            status.code,
-            progress.percent if progress else None,
-            loss=progress.loss if progress else None,
-        )
-
-    return show
 
 
 def run(path: pathlib.Path, namespace: str | None, context: str | None, wait: bool) -> int:
@@ -68,7 +55,7 @@ def run(path: pathlib.Path, namespace: str | None, context: str | None, wait: bo
     view = progressview.View(name)
     try:
         status = cluster.ClusterBackend(conn).wait(
-            conn.namespace, name, None, on_status=_shown(view)
+            conn.namespace, name, None, on_status=view.show_status
         )
     except KeyboardInterrupt:
         view.close()

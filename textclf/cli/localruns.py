@@ -13,11 +13,14 @@ Torch-free.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import pathlib
 
-from textclf.api import trainingrun
+import pydantic
+
+from textclf.api import channels, codes, trainingrun
 
 RUNS_DIR_ENV = "TEXTCLF_RUNS_DIR"
 STATUS = "status.json"
@@ -39,10 +42,33 @@ def write_status(run_dir: pathlib.Path, status: trainingrun.TrainingRunStatus) -
 
 
 def read_status(run_dir: pathlib.Path) -> trainingrun.TrainingRunStatus | None:
+    """The run's status; while it trains, with the trainer's latest progress event in it, as the
+    operator writes a cluster run's ``status.progress``."""
     path = run_dir / STATUS
     if not path.exists():
         return None
-    return trainingrun.TrainingRunStatus.model_validate_json(path.read_text())
+    status = trainingrun.TrainingRunStatus.model_validate_json(path.read_text())
+    if status.code == codes.StatusCode.TRAINING:
+        latest = _latest_progress(run_dir / PROGRESS)
+        if latest is not None:
+            status = status.model_copy(update={"progress": latest})
+    return status
+
+
+def _latest_progress(path: pathlib.Path) -> trainingrun.Progress | None:
+    """The last whole event of ``progress.jsonl`` (the trainer may be writing the next one)."""
+    if not path.exists():
+        return None
+    for line in reversed(path.read_text(encoding="utf-8").splitlines()):
+        try:
+            event = channels.ProgressReport.model_validate_json(line)
+        except pydantic.ValidationError:
+            continue
+        updated = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC)
+        return trainingrun.Progress(
+            **event.model_dump(exclude={"phase"}), updated_at=updated.replace(microsecond=0)
+        )
+    return None
 
 
 def artifact_location(value: str, root: pathlib.Path) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from textclf.api import trainingrun
+
 
 class View:
     """Progress of one run as it changes; ``close`` ends the bar."""
@@ -50,6 +52,15 @@ class View:
             + "\n"
         )
         self.stream.flush()
+
+    def show_status(self, status: trainingrun.TrainingRunStatus) -> None:
+        """A run's status as the operator (or the local backend) wrote it."""
+        progress = status.progress
+        self.show(
+            status.code,
+            progress.percent if progress else None,
+            loss=progress.loss if progress else None,
+        )
 
     def close(self) -> None:
         if self.bar is not None:

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -271,23 +271,29 @@ class LocalBackend:
             )
         return found
 
-    def wait(self, app: str, version: str, timeout: float | None) -> trainingrun.TrainingRunStatus:
-        """Until the run is trained or failed: the child's exit where this process started it, else
-        its status file read every ``POLL_SECONDS``. ``TimeoutError`` after ``timeout`` seconds."""
+    def wait(
+        self,
+        app: str,
+        version: str,
+        timeout: float | None,
+        on_status: Callable[[trainingrun.TrainingRunStatus], None] | None = None,
+    ) -> trainingrun.TrainingRunStatus:
+        """Until the run is trained or failed (or the child this process started has ended): its
+        status read every ``POLL_SECONDS``, each seen by ``on_status`` (the CLI's progress view).
+        ``TimeoutError`` after ``timeout`` seconds."""
         folder = self.run_dir(app, version)
         deadline = None if timeout is None else time.monotonic() + timeout
         process = self._processes.get(folder)
-        if process is not None:
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                raise TimeoutError(f"{version} still training after {timeout:g} s") from None
-            return self.status(app, version)
-        while (status := self.status(app, version)).code not in TERMINAL:
+        while True:
+            ended = process is not None and process.poll() is not None  # read before the status
+            status = self.status(app, version)
+            if on_status is not None:
+                on_status(status)
+            if status.code in TERMINAL or ended:
+                return status
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"{version} still training after {timeout:g} s")
             time.sleep(POLL_SECONDS)
-        return status
 
     def save_log(self, app: str, version: str, target: pathlib.Path) -> None:
         log = self.run_dir(app, version) / localruns.LOG
