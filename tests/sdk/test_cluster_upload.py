@@ -110,7 +110,14 @@ def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
         )
 
         done: list[Any] = []
-        thread = threading.Thread(target=lambda: done.append(ds.upload_from_csv(big)))
+
+        def upload() -> None:
+            try:
+                done.append(ds.upload_from_csv(big))
+            except Exception as err:
+                done.append(err)
+
+        thread = threading.Thread(target=upload)
         thread.start()
         pod = _uploader_pod(kube, "big")
         # admitted under the app's restricted profile; owned by the dataset; no token
@@ -146,20 +153,35 @@ def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
                 with pytest.raises(urllib.error.HTTPError) as refused:
                     urllib.request.urlopen(stray, timeout=10)
                 assert refused.value.code == 401
-                kube.start_pod(pod)
+                # Running and Ready with its address, in one write, as a kubelet reports it
+                now = kube._now()
                 kube.core.patch_namespaced_pod_status(
                     pod.metadata.name,
                     name,
                     {
                         "status": {
+                            "phase": "Running",
+                            "startTime": now,
                             "podIP": inside.ip,
                             "podIPs": [{"ip": inside.ip}],
                             "conditions": [{"type": "Ready", "status": "True"}],
+                            "containerStatuses": [
+                                {
+                                    "name": uploader.CONTAINER,
+                                    "image": pod.spec.containers[0].image,
+                                    "imageID": "",
+                                    "ready": True,
+                                    "restartCount": 0,
+                                    "started": True,
+                                    "state": {"running": {"startedAt": now}},
+                                }
+                            ],
                         }
                     },
                 )
                 thread.join(120)
                 assert not thread.is_alive()
+                assert not isinstance(done[0], Exception), done[0]
                 assert process.wait(30) == 0, process.stdout.read().decode()
             finally:
                 if process.poll() is None:
