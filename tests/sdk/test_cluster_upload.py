@@ -53,6 +53,28 @@ def _big_csv(path: pathlib.Path) -> pathlib.Path:
     return path
 
 
+def _app(control_plane: controlplane.ControlPlane) -> tuple[textclf.App, str]:
+    """A new app and its namespace's name."""
+    client = textclf.Client(kubeconfig=str(control_plane.kubeconfig))
+    name = f"up-{uuid.uuid4().hex[:8]}"
+    return client.create_app(name), name
+
+
+def _claim(kube: Cluster) -> None:
+    """The app's data claim (no StorageClass: it stays Pending, which the test kubelet, mapping
+    claims to folders, does not mind)."""
+    kube.core.create_namespaced_persistent_volume_claim(
+        kube.namespace,
+        {  # type: ignore[arg-type]
+            "metadata": {"name": CLAIM},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+    )
+
+
 def _uploader_pod(cluster: Cluster, dataset: str) -> Any:
     return eventually(
         lambda: next(iter(cluster.core.list_namespaced_pod(
@@ -82,9 +104,7 @@ def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
     api_client: kubernetes.client.ApiClient,
     tmp_path: pathlib.Path,
 ) -> None:
-    client = textclf.Client(kubeconfig=str(control_plane.kubeconfig))
-    name = f"up-{uuid.uuid4().hex[:8]}"
-    app = client.create_app(name)
+    app, name = _app(control_plane)
     kube = Cluster(api_client, name)
     big = _big_csv(tmp_path / "big.csv")
     size = big.stat().st_size
@@ -98,16 +118,7 @@ def test_a_large_dataset_goes_to_the_claim_through_an_uploader_pod(
             ds.upload_from_csv(big)
         assert not kube.core.list_namespaced_pod(name).items
         assert ds.info["uri"] == "configmap://textclf-dataset-big/data.csv"  # nothing lost
-        kube.core.create_namespaced_persistent_volume_claim(
-            name,
-            {  # type: ignore[arg-type]
-                "metadata": {"name": CLAIM},
-                "spec": {
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": "1Gi"}},
-                },
-            },
-        )
+        _claim(kube)
 
         done: list[Any] = []
 
@@ -237,21 +248,10 @@ def test_an_uploader_pod_that_never_gets_ready_is_reported_and_deleted(
     api_client: kubernetes.client.ApiClient,
     tmp_path: pathlib.Path,
 ) -> None:
-    client = textclf.Client(kubeconfig=str(control_plane.kubeconfig))
-    name = f"up-{uuid.uuid4().hex[:8]}"
-    client.create_app(name)
+    _, name = _app(control_plane)
     kube = Cluster(api_client, name)
     try:
-        kube.core.create_namespaced_persistent_volume_claim(
-            name,
-            {  # type: ignore[arg-type]
-                "metadata": {"name": CLAIM},
-                "spec": {
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": "1Gi"}},
-                },
-            },
-        )
+        _claim(kube)
         # no kubelet here: the Pod stays Pending, and the scheduler's verdict is what is known
         kube.core.create_namespaced_event(
             name,

@@ -249,7 +249,8 @@ class Model:
         ``<version_id>.log`` in the current folder."""
         status = self._backend.status(self.app.id, version_id)
         if training_logs:
-            self._backend.save_log(self.app.id, version_id, pathlib.Path(f"{version_id}.log"))
+            log = "".join(self._backend.log(self.app.id, version_id))
+            pathlib.Path(f"{version_id}.log").write_text(log, encoding="utf-8")
         return _training_status(status)
 
     def wait_for_training(self, version_id: str, timeout: float | None = None) -> TrainingStatus:

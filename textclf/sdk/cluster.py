@@ -422,9 +422,6 @@ class ClusterBackend:
                 return cast("Mapping[str, Any]", event["object"])
         raise TimeoutError(f"{name} still not finished after {timeout} s")
 
-    def save_log(self, app: str, version: str, target: pathlib.Path) -> None:
-        target.write_text("".join(self.log(app, version)))
-
     def _wait_started(self, app: str, pod: str) -> None:
         """Until the Pod is past Pending (its container's log can be streamed)."""
         watch = kubernetes.watch.Watch()  # type: ignore[no-untyped-call]

@@ -18,6 +18,7 @@ files are the truth, so any Client on the same home sees the same state.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import pathlib
@@ -295,17 +296,11 @@ class LocalBackend:
                 raise TimeoutError(f"{version} still training after {timeout:g} s")
             time.sleep(POLL_SECONDS)
 
-    def save_log(self, app: str, version: str, target: pathlib.Path) -> None:
-        log = self.run_dir(app, version) / localruns.LOG
-        if log.exists():
-            shutil.copyfile(log, target)
-        else:
-            target.write_text("")
-
     def log(self, app: str, version: str, follow: bool = False) -> Iterator[str]:
         """The run's log; with ``follow``, what it adds too, until the run is trained or failed."""
         path = self.run_dir(app, version) / localruns.LOG
         offset = 0
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         while True:
             finished = self.status(app, version).code in TERMINAL  # read before the file
             if path.exists():
@@ -313,8 +308,8 @@ class LocalBackend:
                     handle.seek(offset)
                     chunk = handle.read()
                 offset += len(chunk)
-                if chunk:
-                    yield chunk.decode(errors="replace")
+                if text := decoder.decode(chunk, final=not follow or finished):
+                    yield text
             if not follow or finished:
                 return
             time.sleep(POLL_SECONDS)

@@ -18,7 +18,6 @@ unschedulable) is deleted and reported with what the Pod's status says.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import pathlib
 import secrets
@@ -36,14 +35,6 @@ DEADLINE_SECONDS = 1800
 READY_TIMEOUT_SECONDS = 600
 """Long enough for a node to pull the trainer image."""
 UID = 65532
-
-
-def sha256_of(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def pod_manifest(
@@ -180,7 +171,9 @@ class Uploader:
     ) -> str:
         """Put ``source`` at ``pvc://claim/path``; that URI once the receiver has checked it."""
         self.check_claim(claim)
-        digest = sha256_of(source)
+        from textclf_trainer import artifacts  # noqa: PLC0415  (hashlib only)
+
+        digest = artifacts.file_sha256(source)
         token = secrets.token_urlsafe(32)
         body = pod_manifest(
             dataset,

@@ -80,7 +80,8 @@ def label_maps(concepts: tuple[str, ...]) -> tuple[dict[int, str], dict[str, int
     return dict(enumerate(concepts)), {c: i for i, c in enumerate(concepts)}
 
 
-def _file_sha256(path: pathlib.Path) -> str:
+def file_sha256(path: pathlib.Path) -> str:
+    """Hex SHA-256 of one file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -93,7 +94,7 @@ def sums(folder: pathlib.Path) -> str:
     files = sorted(
         p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).as_posix() != SUMS
     )
-    return "".join(f"{_file_sha256(p)}  {p.relative_to(folder).as_posix()}\n" for p in files)
+    return "".join(f"{file_sha256(p)}  {p.relative_to(folder).as_posix()}\n" for p in files)
 
 
 def seal(folder: pathlib.Path) -> str:
