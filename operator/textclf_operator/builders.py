@@ -33,6 +33,7 @@ RUN_SPEC_DIR = "/etc/textclf/run"
 TOKEN_DIR = "/var/run/secrets/textclf.io/progress"
 SCRATCH_DIR = "/scratch"
 CONTAINER = "trainer"
+GPU_RESOURCE = "nvidia.com/gpu"
 DEFAULT_COMMAND = ["python", "-m", "textclf_trainer"]
 
 
@@ -116,8 +117,8 @@ def container_resources(
         requests["memory"] = str(memory)
         limits["memory"] = str(memory)  # memory is not compressible: limit = request
     if gpu:
-        requests["nvidia.com/gpu"] = str(gpu)
-        limits["nvidia.com/gpu"] = str(gpu)
+        requests[GPU_RESOURCE] = str(gpu)
+        limits[GPU_RESOURCE] = str(gpu)
     resources: dict[str, Any] = {}
     if requests:
         resources["requests"] = requests
@@ -248,12 +249,16 @@ def job(
         {"name": channels.TERMINATION_MESSAGE_ENV, "value": channels.TERMINATION_MESSAGE_PATH},
         *scratch_env(),
     ]
+    resources = container_resources(spec.resources, template)
+    gpus = int(resources.get("limits", {}).get(GPU_RESOURCE, 0))
+    if gpus > 1:  # one DDP rank per GPU, launched by the trainer (torchrun's launcher)
+        env.append({"name": channels.NPROC_PER_NODE_ENV, "value": str(gpus)})
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": template.image,
         "command": list(template.command or DEFAULT_COMMAND),
         "env": env,
-        "resources": container_resources(spec.resources, template),
+        "resources": resources,
         "terminationMessagePath": channels.TERMINATION_MESSAGE_PATH,
         # The trainer writes its result there; if it dies before, the log tail tells why.
         "terminationMessagePolicy": "FallbackToLogsOnError",

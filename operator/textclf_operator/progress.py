@@ -194,6 +194,7 @@ class Endpoint:
             total_steps=report.total_steps,
             loss=report.loss,
             eta_seconds=report.eta_seconds,
+            resumed_from_step=report.resumed_from_step,
             updated_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0),
         )
         return key

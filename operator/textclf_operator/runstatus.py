@@ -302,6 +302,7 @@ def compute(o: Observed) -> trainingrun.TrainingRunStatus:
             total_steps=progress.total_steps if progress else None,
             loss=progress.loss if progress else None,
             eta_seconds=0,
+            resumed_from_step=progress.resumed_from_step if progress else None,
             updated_at=progress.updated_at if progress and progress.percent == 100 else o.now,
         )
     description = codes.describe(state.detail or state.code)

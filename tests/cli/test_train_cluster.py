@@ -65,8 +65,16 @@ def test_train_applies_the_run_and_waits(
                 30,
                 "progress in status",
             )
+            # the CLI polls: let it print the 40% before the run finishes (pytest-timeout bounds it)
+            assert waiting.stdout is not None
+            seen = []
+            for line in waiting.stdout:
+                seen.append(line)
+                if "40%" in line:
+                    break
             cluster.finish_pod(pod, 0, result_message())
-            out, err = waiting.communicate(timeout=120)
+            rest, err = waiting.communicate(timeout=120)
+            out = "".join(seen) + rest
         finally:
             if waiting.poll() is None:
                 waiting.kill()

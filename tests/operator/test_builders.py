@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from textclf.api import codes, trainingrun, trainingtemplate
+from textclf.api import channels, codes, trainingrun, trainingtemplate
 from textclf_operator import builders, config, params
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "operator"
@@ -92,7 +92,7 @@ def test_failure_policy_follows_exit_codes() -> None:
 
 @pytest.mark.parametrize(
     ("run_resources", "cpu", "gpu"),
-    [(None, "2", None), ({"cpu": 4}, "4", None), ({"gpu": 2}, "2", "2")],
+    [(None, "2", None), ({"cpu": 4}, "4", None), ({"gpu": 1}, "2", "1"), ({"gpu": 2}, "2", "2")],
 )
 def test_resources_fall_back_to_the_template(
     run_resources: dict[str, Any] | None, cpu: str, gpu: str | None
@@ -111,9 +111,12 @@ def test_resources_fall_back_to_the_template(
         merged_params={},
         settings=config.Config(),
     )
-    resources = job["spec"]["template"]["spec"]["containers"][0]["resources"]
-    assert resources["requests"]["cpu"] == cpu
-    assert resources["limits"].get("nvidia.com/gpu") == gpu
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["requests"]["cpu"] == cpu
+    assert container["resources"]["limits"].get("nvidia.com/gpu") == gpu
+    # one DDP rank per GPU, only when there is more than one
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env.get(channels.NPROC_PER_NODE_ENV) == (gpu if gpu and int(gpu) > 1 else None)
 
 
 def test_params_problems_name_the_key() -> None:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import resource
 import subprocess
 import sys
 from typing import Any
 
 import pytest
+import torch
 
 from textclf.api import channels, codes
-from textclf_trainer import entrypoint, errors, progress, specs
+from textclf_trainer import entrypoint, errors, memory, progress, specs
 
 from . import runs
 
@@ -266,3 +268,73 @@ def test_leakage_within_the_threshold_trains(tmp_path: pathlib.Path) -> None:
         datareport.check(found, 4.0, fail=True)
     assert caught.value.detail == codes.DetailCode.DATA_LEAKAGE
     assert "1 of 21 test rows (4.76%)" in caught.value.message
+
+
+DATA_LIMIT = 8 * 1024**3
+"""The trainer's data-size limit in the out-of-memory test: a few times what loading needs, far below
+what a batch of 200 reviews at 512 tokens needs to train (tens of GiB of activations)."""
+
+
+def test_out_of_memory_is_the_users_to_fix(tmp_path: pathlib.Path) -> None:
+    """A real allocation failure in training, under a memory limit on the trainer process (as a
+    container's): the run fails at once with its own code and exit code, naming the params to lower
+    with their values, instead of being retried as infrastructure."""
+    spec = runs.write_run(
+        tmp_path / "run.yaml",
+        runs.run_document(
+            template="hf-advanced",
+            train=runs.dataset_file("clarifai_imdb", "train"),
+            output=tmp_path / "out",
+            params={
+                "max_length": 512,
+                "baseline": False,
+                "trainer_config": {"per_device_train_batch_size": 200, "num_train_epochs": 1},
+            },
+            textColumn="input",
+            labelColumn="concepts",
+        ),
+    )
+    message = tmp_path / "termination-log"
+    env = {**os.environ, channels.TERMINATION_MESSAGE_ENV: str(message)}
+    env.pop(channels.PROGRESS_URL_ENV, None)
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_DATA, (DATA_LIMIT, DATA_LIMIT))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "textclf_trainer", str(spec)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=limit_memory,
+    )
+    assert done.returncode == codes.ExitCode.OUT_OF_MEMORY, done.stderr[-3000:]
+    assert codes.ExitCode.OUT_OF_MEMORY in codes.USER_ERROR_EXIT_CODES  # the Job fails at once
+    result = channels.Result.from_termination_message(message.read_text())
+    assert result.detail_code == codes.DetailCode.OUT_OF_MEMORY
+    assert "per_device_train_batch_size (was 200)" in result.message
+    assert "max_length (was 512)" in result.message
+    assert "auto_find_batch_size" in result.message
+    assert not (tmp_path / "out").exists()  # nothing half-written is published
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        RuntimeError("No executable batch size found, reached zero."),
+        MemoryError(),
+    ],
+)
+def test_out_of_memory_kinds(exc: BaseException) -> None:
+    with pytest.raises(errors.UserError) as raised, memory.guard({"batch_size": 64}, "batch_size"):
+        raise exc
+    assert raised.value.detail == codes.DetailCode.OUT_OF_MEMORY
+    assert "params.batch_size (was 64)" in raised.value.message
+    assert "auto_find_batch_size" not in raised.value.message  # not a Trainer template
+
+
+def test_other_runtime_errors_pass_through() -> None:
+    with pytest.raises(RuntimeError, match="shape"), memory.guard({}, "batch_size"):
+        raise RuntimeError("shape mismatch")

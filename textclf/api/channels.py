@@ -32,6 +32,8 @@ MAX_TERMINATION_MESSAGE_BYTES = 4096
 """The kubelet truncates termination messages beyond 4 KiB; the trainer stays below it."""
 RUN_SPEC_ENV = "TEXTCLF_RUN_SPEC"
 """Path of the mounted TrainingRun spec file in the training container."""
+NPROC_PER_NODE_ENV = "TEXTCLF_NPROC_PER_NODE"
+"""Ranks the trainer runs (DDP), one per GPU: set by the operator when ``resources.gpu`` is above 1."""
 MODEL_PARAMS = ("concepts", "multi_label")
 """Params the operator fills from the run's TextClassifierModel (``spec.concepts``,
 ``spec.multiLabel``), after checking the user's params against the template's schema."""
@@ -61,6 +63,7 @@ class ProgressReport(common.Model):
     loss: float | None = None
     eta_seconds: Annotated[int, pydantic.Field(ge=0)] | None = None
     phase: Annotated[str, pydantic.Field(max_length=64)] | None = None  # e.g. "train", "evaluate"
+    resumed_from_step: Annotated[int, pydantic.Field(ge=0)] | None = None  # this attempt resumed
 
 
 class HeadlineSplit(common.Model):

@@ -41,6 +41,9 @@ class DetailCode(enum.StrEnum):
     DATA_LEAKAGE = "MODEL-TRAINING-DATA-LEAKAGE"
     """Evaluation rows occur in the training data beyond the allowed share, and the run's params
     make that an error (``fail_on_leakage``)."""
+    OUT_OF_MEMORY = "MODEL-TRAINING-OUT-OF-MEMORY"
+    """The GPU (or host) ran out of memory at the run's batch size and max length: the user lowers
+    them or turns on ``auto_find_batch_size``; a retry at the same settings would fail the same way."""
     TIMED_OUT = "MODEL-TRAINING-TIMED-OUT"
     """The run passed ``activeDeadlineSeconds``."""
     BACKOFF_LIMIT_EXCEEDED = "MODEL-TRAINING-BACKOFF-LIMIT-EXCEEDED"
@@ -75,6 +78,7 @@ DESCRIPTIONS: dict[str, str] = {
     DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED: "Too many invalid rows in the dataset",
     DetailCode.DATA_UNREADABLE: "The dataset could not be read",
     DetailCode.DATA_LEAKAGE: "Evaluation data leaks from the training data",
+    DetailCode.OUT_OF_MEMORY: "Training ran out of memory at its batch size and max length",
     DetailCode.TIMED_OUT: "Training exceeded its deadline",
     DetailCode.BACKOFF_LIMIT_EXCEEDED: "Training failed after all retries",
     DetailCode.JOB_LOST: "The training Job was deleted",
@@ -97,6 +101,7 @@ class ExitCode(enum.IntEnum):
     INVALID_DATA_TOLERANCE_EXCEEDED = 13
     DATA_UNREADABLE = 14
     DATA_LEAKAGE = 15
+    OUT_OF_MEMORY = 16
     INFRASTRUCTURE = 20
 
 
@@ -107,6 +112,7 @@ EXIT_CODE_FOR_DETAIL: dict[DetailCode, ExitCode] = {
     DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED: ExitCode.INVALID_DATA_TOLERANCE_EXCEEDED,
     DetailCode.DATA_UNREADABLE: ExitCode.DATA_UNREADABLE,
     DetailCode.DATA_LEAKAGE: ExitCode.DATA_LEAKAGE,
+    DetailCode.OUT_OF_MEMORY: ExitCode.OUT_OF_MEMORY,
 }
 """User errors and the exit code the trainer leaves with for each."""
 

@@ -60,11 +60,13 @@ class Dataset(common.Model):
     test: DataRef | None = common.field(
         default=None, description="Held-out test data; evaluated after training."
     )
-    validation_split: float = common.field(
-        default=0.0,
+    validation_split: float | None = common.field(
+        default=None,
         ge=0.0,
         lt=0.5,
-        description="Fraction of train held out for validation and checkpoint selection, in [0, 0.5).",
+        description="Fraction of train held out for validation, checkpoint selection and early "
+        "stopping, in [0, 0.5). Unset: the fine-tuning templates hold out 10% (at most 2,000 rows) "
+        "when train has at least 4,000 rows and no validation otherwise; 0 turns it off.",
     )
     text_column: str = common.field(
         default="input",
@@ -255,6 +257,12 @@ class Progress(common.Model):
     loss: float | None = common.field(default=None, description="Latest training loss.")
     eta_seconds: int | None = common.field(
         default=None, ge=0, description="Estimated seconds to finish."
+    )
+    resumed_from_step: int | None = common.field(
+        default=None,
+        ge=0,
+        description="Set when this attempt resumed from a checkpoint of an earlier one (a retried "
+        "or preempted Pod): the optimizer step it started from.",
     )
     updated_at: datetime.datetime = common.field(description="When this progress was reported.")
 

@@ -120,6 +120,19 @@ _TRAINER_CONFIG: dict[str, Any] = {
     "additionalProperties": True,
 }
 
+_EARLY_STOPPING: dict[str, Any] = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "With a validation split: stop after this many evaluations (epochs) without a "
+    "better validation macro F1; 0 trains every epoch. The best checkpoint is kept either way.",
+}
+
+_POS_WEIGHT: dict[str, Any] = {
+    "oneOf": [{"type": "null"}, {"const": "balanced"}],
+    "description": "Multi-label only: balanced weighs each concept's positives in the loss by its "
+    "negatives-to-positives ratio in train (capped at 30); null is plain BCE.",
+}
+
 _LORA_CONFIG: dict[str, Any] = {
     "type": "object",
     "description": "peft.LoraConfig fields (task_type is SEQ_CLS).",
@@ -137,14 +150,20 @@ _LORA_CONFIG: dict[str, Any] = {
 
 _LOGREG: dict[str, Any] = {
     "type": "object",
-    "description": "sklearn LogisticRegression: C, max_iter, class_weight.",
+    "description": "sklearn LogisticRegression: C, max_iter, class_weight. Without C, C is chosen "
+    "by cross-validation on the training rows (cv_folds folds) over Cs.",
     "properties": {
         "C": _POSITIVE,
+        "Cs": {"type": "array", "items": _POSITIVE, "minItems": 1},
+        "cv_folds": {"type": "integer", "minimum": 2, "maximum": 10},
         "max_iter": _COUNT,
         "class_weight": {"oneOf": [{"type": "null"}, {"const": "balanced"}]},
     },
     "additionalProperties": False,
 }
+
+LOGREG_CS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+"""The C grid embedding-logreg cross-validates over when the run sets no C."""
 
 _SHARED_TRAINER_DEFAULTS: dict[str, Any] = {
     "per_device_train_batch_size": 32,
@@ -179,6 +198,8 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
             "seed": 42,
             **TRUST_DEFAULTS,
             "max_length": 128,
+            "early_stopping_patience": 2,
+            "multi_label_pos_weight": "balanced",
             "model_config": {},
             "tokenizer_config": {},
             "trainer_config": {
@@ -193,6 +214,8 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
                 "model_config": _MODEL_CONFIG,
                 "tokenizer_config": _TOKENIZER_CONFIG,
                 "trainer_config": _TRAINER_CONFIG,
+                "early_stopping_patience": _EARLY_STOPPING,
+                "multi_label_pos_weight": _POS_WEIGHT,
             },
         ),
         "resources": {"gpu": 1, "cpu": 4, "memory": "16Gi"},
@@ -209,6 +232,8 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
             "seed": 42,
             **TRUST_DEFAULTS,
             "max_length": 128,
+            "early_stopping_patience": 2,
+            "multi_label_pos_weight": "balanced",
             "model_config": {},
             "tokenizer_config": {},
             "lora_config": {"r": 16, "lora_alpha": 32, "lora_dropout": 0.1, "bias": "none"},
@@ -224,6 +249,8 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
                 "model_config": _MODEL_CONFIG,
                 "tokenizer_config": _TOKENIZER_CONFIG,
                 "trainer_config": _TRAINER_CONFIG,
+                "early_stopping_patience": _EARLY_STOPPING,
+                "multi_label_pos_weight": _POS_WEIGHT,
                 "lora_config": _LORA_CONFIG,
             },
         ),
@@ -233,8 +260,9 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
         "name": EMBEDDING_LOGREG,
         "description": (
             "Frozen sentence embeddings (mean pooling, L2-normalised) of a backbone encoder, and a "
-            "scikit-learn logistic regression on top (one per concept for multi-label). Seconds to "
-            "minutes on a CPU; a strong baseline with little data."
+            "scikit-learn logistic regression on top (one per concept for multi-label), its C "
+            "cross-validated on the training rows unless logreg.C is set. Seconds to minutes on a "
+            "CPU; a strong baseline with little data."
         ),
         "defaults": {
             "seed": 42,
@@ -244,7 +272,12 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
             "tokenizer_config": {},
             "batch_size": 32,
             "normalize": True,
-            "logreg": {"C": 2.0, "max_iter": 2000, "class_weight": None},
+            "logreg": {
+                "Cs": list(LOGREG_CS),
+                "cv_folds": 5,
+                "max_iter": 2000,
+                "class_weight": None,
+            },
         },
         "paramsSchema": _schema(
             "embedding-logreg params",

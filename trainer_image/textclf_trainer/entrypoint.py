@@ -3,9 +3,12 @@
 Reads the run file (argument, else ``TEXTCLF_RUN_SPEC``), trains, writes the result to the termination
 message and exits with ``codes.ExitCode``: 0 trained; 10-15 user errors (``EXIT_CODE_FOR_DETAIL``:
 10 invalid params, 11 no data, 12 insufficient data, 13 invalid-data tolerance exceeded, 14 data
-unreadable, 15 data leakage with ``fail_on_leakage``; the Job fails at once); 20 infrastructure (storage/network IO, GPU out of memory; retried);
+unreadable, 15 data leakage with ``fail_on_leakage``, 16 out of memory in training (``memory``); the Job
+fails at once); 20 infrastructure (storage/network IO; retried);
 1 anything unexpected (an ``INTERNAL_ERROR`` result, traceback in the log; retried as infrastructure).
 Progress goes to ``TEXTCLF_PROGRESS_URL`` when set, else as JSON lines to stdout; logs go to stderr.
+
+With ``TEXTCLF_NPROC_PER_NODE`` above 1 the run trains on that many ranks (``distributed``).
 
 ``--templates`` prints the template catalogue as JSON (what the Helm chart's TrainingTemplates come from).
 ``serve ARTIFACT --name MODEL`` runs the predictor server instead (``server``); ``evaluate [REQUEST]``
@@ -20,15 +23,18 @@ import json
 import logging
 import pathlib
 import sys
+import time
 from collections.abc import Callable
 from typing import cast
 
 import transformers
 
 from textclf.api import channels, codes
-from textclf_trainer import catalogue, errors, progress, results, runner, specs
+from textclf_trainer import catalogue, distributed, errors, progress, results, runner, specs
 
 LOG = logging.getLogger("textclf_trainer")
+RANK_FAILURE_GRACE_SECONDS = 5.0
+"""How long a failing non-zero rank waits before exiting (the launcher then stops every rank)."""
 
 
 def failure(detail: codes.DetailCode, message: str) -> channels.Result:
@@ -67,6 +73,20 @@ def execute(
         LOG.exception("internal error")
         message = f"{type(exc).__name__}: {exc}"
         return Finished(failure(codes.DetailCode.INTERNAL_ERROR, message), 1)
+
+
+def train_rank(load: Callable[[], specs.LoadedRun]) -> int:
+    """A non-zero rank: trains beside rank 0 and leaves the reporting to it; the exit code still
+    says what failed (the launcher reports rank 0's)."""
+    try:
+        runner.run_rank(load())
+    except errors.TrainerError as exc:
+        LOG.error("rank %d: %s: %s", distributed.rank(), exc.detail, exc.message)
+        time.sleep(
+            RANK_FAILURE_GRACE_SECONDS
+        )  # rank 0 meets the same error: let it write the result
+        return exc.exit_code
+    return int(codes.ExitCode.OK)
 
 
 def quiet_libraries() -> None:
@@ -115,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(catalogue.templates(), indent=2))
         return 0
     setup_logging()
+    nproc = distributed.requested()
+    if nproc > 1:
+        LOG.info("training on %d ranks (%s=%d)", nproc, distributed.NPROC_ENV, nproc)
+        return distributed.launch(argv, nproc)
     spec_path: pathlib.Path | None = args.spec
 
     def load() -> specs.LoadedRun:
@@ -124,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             loaded = dataclasses.replace(loaded, spec=recipe)
         return loaded
 
+    if not distributed.is_main():
+        return train_rank(load)
     finished = execute(load, progress.from_environment(sys.stdout))
     written = results.write(finished.result)
     print(json.dumps({"result": finished.result.to_wire()}), flush=True)

@@ -1,7 +1,7 @@
 """Failures the trainer knows how to name, and the exit code each one leaves with.
 
-A ``UserError`` carries a detail code of ``textclf.api.codes`` (bad data, bad params): the Job must fail
-at once. An ``InfrastructureError`` (storage or network IO, out of memory) may be retried by the Job.
+A ``UserError`` carries a detail code of ``textclf.api.codes`` (bad data, bad params, a batch too big for
+the GPU): the Job must fail at once. An ``InfrastructureError`` (storage or network IO) may be retried.
 Anything else that escapes is an internal error (exit 1). ``entrypoint`` maps these to exit codes.
 """
 

@@ -209,6 +209,23 @@ def _strata(train: Examples) -> list[str]:
     return [min(names, key=lambda n: (counts[n], n)) for names in train.labels]
 
 
+AUTO_VALIDATION_MIN_ROWS = 4000
+AUTO_VALIDATION_FRACTION = 0.1
+AUTO_VALIDATION_MAX_ROWS = 2000
+AUTO_VALIDATION_TEMPLATES = frozenset({"hf-advanced", "hf-lora"})
+"""Templates that select checkpoints and stop early on a validation split, so one is held out for
+them when the run sets no ``dataset.validationSplit`` and there is data to spare."""
+
+
+def automatic_validation(rows: int, template: str) -> float:
+    """The validation fraction of a run that sets none: 10% (at most 2,000 rows) of a training set
+    of 4,000 rows or more for the fine-tuning templates; none otherwise (small data is worth more
+    in training than in choosing an epoch)."""
+    if template not in AUTO_VALIDATION_TEMPLATES or rows < AUTO_VALIDATION_MIN_ROWS:
+        return 0.0
+    return min(AUTO_VALIDATION_FRACTION, AUTO_VALIDATION_MAX_ROWS / rows)
+
+
 def split_validation(
     train: Examples, fraction: float, seed: int
 ) -> tuple[Examples, Examples | None]:

@@ -151,9 +151,20 @@ class Tracker:
         self.reporter = reporter
         self.clock = clock
         self._train_started: float | None = None
+        self._start_step = 0
+        self.resumed_from: int | None = None
+
+    def resumed(self, step: int) -> None:
+        """This attempt continues from a checkpoint at ``step``: said in every later report."""
+        self.resumed_from = step
+        self._start_step = step
 
     def phase(self, name: str) -> None:
-        self.reporter.report(channels.ProgressReport(percent=PHASE_START[name], phase=name))
+        self.reporter.report(
+            channels.ProgressReport(
+                percent=PHASE_START[name], phase=name, resumed_from_step=self.resumed_from
+            )
+        )
 
     def step(
         self,
@@ -165,14 +176,15 @@ class Tracker:
     ) -> None:
         """Training progress: ``step`` of ``total`` units done (optimizer steps or batches)."""
         now = self.clock()
-        if self._train_started is None or step == 0:
+        if self._train_started is None or step <= self._start_step:
             self._train_started = now
         total = max(total, 1)
         done = min(step, total) / total
         start, end = PHASE_START["train"], PHASE_START["evaluate"]
         eta = None
-        if step > 0:
-            eta = int((now - self._train_started) / step * (total - min(step, total)))
+        if step > self._start_step:  # the rate of this attempt, from where it started
+            rate = (now - self._train_started) / (step - self._start_step)
+            eta = int(rate * (total - min(step, total)))
         self.reporter.report(
             channels.ProgressReport(
                 percent=int(start + (end - start) * done),
@@ -182,5 +194,6 @@ class Tracker:
                 loss=loss,
                 eta_seconds=eta,
                 phase="train",
+                resumed_from_step=self.resumed_from,
             )
         )

@@ -27,7 +27,9 @@ from textclf.api import channels, codes, results, trainingrun
 from textclf_trainer import (
     artifacts,
     baselines,
+    checkpoints,
     datareport,
+    distributed,
     errors,
     evaluation,
     examples,
@@ -72,6 +74,7 @@ def _read(uri: str, dataset: trainingrun.Dataset, base_dir: pathlib.Path) -> tab
 def load_data(loaded: specs.LoadedRun, merged: dict[str, Any]) -> Data:
     """Read, clean and split the run's data; raises the data failure codes."""
     dataset = loaded.spec.dataset
+    template = str(loaded.spec.template)
     multi = params.multi_label(merged, dataset.label_separator)
 
     def clean(
@@ -90,9 +93,10 @@ def load_data(loaded: specs.LoadedRun, merged: dict[str, Any]) -> Data:
     concepts = examples.decide_concepts(train, given)
     examples.check_sufficient(train, concepts, multi)
     reports = {"train": train_report}
-    fit, validation = examples.split_validation(
-        train, dataset.validation_split, int(merged.get("seed", 42))
-    )
+    fraction = dataset.validation_split
+    if fraction is None:
+        fraction = examples.automatic_validation(len(train), template)
+    fit, validation = examples.split_validation(train, fraction, int(merged.get("seed", 42)))
     splits = {"train": fit}
     if validation is not None:
         splits["validation"] = validation
@@ -156,8 +160,12 @@ def _message(
     reports: dict[str, dict[str, Any]],
     baseline: dict[str, dict[str, Any]],
     warnings: list[channels.Warning],
+    *,
+    resumed_from: int | None,
 ) -> str:
     parts = [f"{template} trained on {len(data.splits['train'])} examples"]
+    if resumed_from is not None:
+        parts[0] += f" (resumed from the checkpoint at step {resumed_from})"
     name = trust.headline_split(list(reports))
     r = reports[name]
     parts.append(f"{name} accuracy {r['accuracy']:.4f}, macro F1 {r['macro_f1']:.4f}")
@@ -166,6 +174,58 @@ def _message(
     if warnings:
         parts.append("warnings: " + ", ".join(w.type for w in warnings))
     return "; ".join(parts)
+
+
+def _job(
+    template: str,
+    merged: dict[str, Any],
+    data: Data,
+    *,
+    root: pathlib.Path,
+    store: checkpoints.Store,
+    tracker: progress.Tracker,
+    log: progress.Log,
+) -> base.TrainJob:
+    model_dir = root / "artifact"
+    model_dir.mkdir(exist_ok=True)
+    return base.TrainJob(
+        template=template,
+        params=merged,
+        backbone=params.backbone(merged),
+        concepts=data.concepts,
+        multi_label=data.multi_label,
+        train=data.splits["train"],
+        validation=data.splits.get("validation"),
+        model_dir=model_dir,
+        work_dir=root,
+        checkpoints=store,
+        tracker=tracker,
+        log=log,
+    )
+
+
+def run_rank(loaded: specs.LoadedRun, work_dir: pathlib.Path | None = None) -> None:
+    """A non-zero rank of a multi-GPU run (``distributed``): the same params, data and template
+    training as rank 0, whose Trainer it joins; it reports, evaluates and publishes nothing."""
+    template = loaded.spec.template
+    if template not in distributed.DISTRIBUTED_TEMPLATES:
+        return  # trained on rank 0 alone
+    merged = params.effective(template, loaded.spec.params)
+    data = load_data(loaded, merged)
+    with tempfile.TemporaryDirectory(prefix="textclf-rank-", dir=work_dir) as scratch:
+        root = pathlib.Path(scratch)
+        store = checkpoints.open_store(loaded, root, claim=False)  # rank 0 claims it
+        silent = progress.Log()
+        job = _job(
+            template,
+            merged,
+            data,
+            root=root,
+            store=store,
+            tracker=progress.Tracker(silent),
+            log=silent,
+        )
+        template_code.get(template).train(job)
 
 
 def run(
@@ -230,19 +290,8 @@ def _run(
         root = pathlib.Path(scratch)
         model_dir = root / "artifact"
         model_dir.mkdir()
-        job = base.TrainJob(
-            template=template,
-            params=merged,
-            backbone=backbone,
-            concepts=data.concepts,
-            multi_label=data.multi_label,
-            train=data.splits["train"],
-            validation=data.splits.get("validation"),
-            model_dir=model_dir,
-            work_dir=root,
-            tracker=tracker,
-            log=log,
-        )
+        store = checkpoints.open_store(loaded, root)
+        job = _job(template, merged, data, root=root, store=store, tracker=tracker, log=log)
         tracker.phase("train")
         metadata = template_code.get(template).train(job)
         tracker.phase("evaluate")
@@ -255,7 +304,9 @@ def _run(
         )
         result = channels.Result(
             code=codes.StatusCode.TRAINED,
-            message=_message(template, data, reports, baseline, warnings),
+            message=_message(
+                template, data, reports, baseline, warnings, resumed_from=tracker.resumed_from
+            ),
             metrics={name: evaluation.headline_split(r) for name, r in reports.items()},
             concepts=list(data.concepts),
             baseline={name: evaluation.headline_split(r) for name, r in baseline.items()},
@@ -301,6 +352,7 @@ def _run(
         (model_dir / runlog.FILE).write_text(captured.getvalue())
         digest = artifacts.seal(model_dir)
         uri = storage.publish(model_dir, spec.output.uri, loaded.base_dir)
+        store.clear()
     artifact = trainingrun.Artifact(uri=uri, digest=digest)
     metrics = trainingrun.Metrics(**{name: evaluation.headline(r) for name, r in reports.items()})
     result = result.model_copy(update={"artifact": artifact})

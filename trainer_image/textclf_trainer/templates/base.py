@@ -6,7 +6,7 @@ import dataclasses
 import pathlib
 from typing import Any
 
-from textclf_trainer import examples, progress
+from textclf_trainer import checkpoints, examples, progress
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,7 +19,8 @@ class TrainJob:
     train: examples.Examples
     validation: examples.Examples | None
     model_dir: pathlib.Path  # the template saves the model (and tokenizer) here
-    work_dir: pathlib.Path  # scratch space: checkpoints
+    work_dir: pathlib.Path  # scratch space
+    checkpoints: checkpoints.Store  # where a template that checkpoints saves, and resumes from
     tracker: progress.Tracker
     log: progress.Log
 

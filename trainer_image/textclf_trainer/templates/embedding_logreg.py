@@ -16,20 +16,44 @@ import numpy as np
 import numpy.typing as npt
 import safetensors.numpy
 import transformers
-from sklearn import linear_model, multiclass
+from sklearn import linear_model, model_selection, multiclass
 
-from textclf_trainer import artifacts, embeddings, errors, evaluation, hardware, params
+from textclf_trainer import (
+    artifacts,
+    catalogue,
+    embeddings,
+    errors,
+    evaluation,
+    hardware,
+    memory,
+    params,
+)
 from textclf_trainer.templates import base
 
 
-def _logreg(job: base.TrainJob) -> linear_model.LogisticRegression:
+def _logreg(job: base.TrainJob) -> Any:
+    """The run's ``C``, else ``C`` cross-validated on the training rows (log loss, stratified folds)."""
     config: dict[str, Any] = dict(job.params.get("logreg") or {})
-    return linear_model.LogisticRegression(
-        C=float(config.get("C", 2.0)),
-        max_iter=int(config.get("max_iter", 2000)),
-        class_weight=config.get("class_weight"),
-        random_state=job.seed,
+    common: dict[str, Any] = {
+        "max_iter": int(config.get("max_iter", 2000)),
+        "class_weight": config.get("class_weight"),
+        "random_state": job.seed,
+    }
+    if "C" in config:
+        return linear_model.LogisticRegression(C=float(config["C"]), **common)
+    folds = int(config.get("cv_folds", 5))
+    return linear_model.LogisticRegressionCV(
+        Cs=[float(c) for c in config.get("Cs", catalogue.LOGREG_CS)],
+        cv=model_selection.StratifiedKFold(folds, shuffle=True, random_state=job.seed),
+        scoring="neg_log_loss",
+        **common,
     )
+
+
+def chosen_c(model: Any) -> list[float]:
+    """The C each fitted model used (one per concept for multi-label)."""
+    estimators = getattr(model, "estimators_", [model])
+    return [float(np.ravel(getattr(e, "C_", [getattr(e, "C", 0.0)]))[0]) for e in estimators]
 
 
 def head_tensors(
@@ -63,21 +87,29 @@ def train(job: base.TrainJob) -> artifacts.Metadata:
     def on_batch(done: int, total: int) -> None:
         job.tracker.step(done, total + max(1, total // 10))  # the fit is the last tenth
 
-    vectors = embeddings.encode(
-        encoder,
-        tokenizer,
-        job.train.texts,
-        max_length=job.max_length,
-        batch_size=int(job.params.get("batch_size", 32)),
-        normalize=normalize,
-        on_batch=on_batch,
-    )
+    with memory.guard(job.params, "batch_size"):
+        vectors = embeddings.encode(
+            encoder,
+            tokenizer,
+            job.train.texts,
+            max_length=job.max_length,
+            batch_size=int(job.params.get("batch_size", 32)),
+            normalize=normalize,
+            on_batch=on_batch,
+        )
     y = evaluation.targets(job.train.labels, job.concepts, job.multi_label)
     logreg = _logreg(job)
     model = multiclass.OneVsRestClassifier(logreg) if job.multi_label else logreg
     model.fit(vectors, y)
     weight, bias = head_tensors(model, job.multi_label)
-    job.log.add({"logreg": {"n_iter": np.asarray(getattr(model, "n_iter_", [0])).tolist()}})
+    job.log.add(
+        {
+            "logreg": {
+                "n_iter": np.asarray(getattr(model, "n_iter_", [0])).tolist(),
+                "C": chosen_c(model),
+            }
+        }
+    )
     job.tracker.step(1, 1)
 
     id2label, label2id = artifacts.label_maps(job.concepts)

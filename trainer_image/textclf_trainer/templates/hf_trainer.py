@@ -4,7 +4,10 @@ with the run's label maps, tokenised datasets for dynamic padding, TrainingArgum
 
 Defaults the user may override in ``trainer_config``: dynamic padding (``DataCollatorWithPadding``),
 ``train_sampling_strategy=group_by_length``, bf16 where the GPU supports it, the run's seed. With a
-validation split: evaluate and save each epoch and keep the best checkpoint by ``macro_f1``.
+validation split: evaluate each epoch and keep the best checkpoint by ``macro_f1``. A full checkpoint
+is saved each epoch into the run's checkpoint folder and an attempt that finds one resumes from it
+(``checkpoints``); ``save_strategy: "no"`` turns that off, ``save_strategy: "steps"`` with
+``save_steps`` saves more often.
 Attention: transformers picks SDPA by default where the backbone supports it (``attn_implementation``
 in ``model_config`` overrides).
 """
@@ -12,6 +15,7 @@ in ``model_config`` overrides).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 import numpy as np
@@ -19,9 +23,21 @@ import torch
 import transformers
 from sklearn import metrics as skm
 
-from textclf_trainer import artifacts, errors, evaluation, examples, hardware, params, progress
+from textclf_trainer import (
+    artifacts,
+    checkpoints,
+    distributed,
+    errors,
+    evaluation,
+    examples,
+    hardware,
+    memory,
+    params,
+    progress,
+)
 from textclf_trainer.templates import base
 
+LOG = logging.getLogger(__name__)
 LOG_EVENTS = 50
 """About this many loss logs (and progress events) per run."""
 RESERVED_ARGS = frozenset({"output_dir"})
@@ -96,24 +112,26 @@ def training_arguments(job: base.TrainJob) -> Any:
     )
     steps = max(1, -(-n_train // batch)) * float(config.get("num_train_epochs", 3))
     defaults: dict[str, Any] = {
-        "output_dir": str(job.work_dir / "checkpoints"),
+        "output_dir": str(job.checkpoints.folder),
         "report_to": "none",
         "disable_tqdm": True,
         "seed": job.seed,
         "data_seed": job.seed,
         "logging_strategy": "steps",
         "logging_steps": max(1, int(steps // LOG_EVENTS)),
-        "save_strategy": "no",
+        # A full checkpoint (with optimizer state) each epoch, the newest kept: a retried or
+        # preempted attempt resumes from it (``checkpoints``).
+        "save_strategy": "epoch",
+        "save_total_limit": 1,
         "eval_strategy": "no",
         "bf16": hardware.bf16_supported(),
         "dataloader_pin_memory": torch.cuda.is_available(),
     }
+    if distributed.world_size() > 1 and not torch.cuda.is_available():
+        defaults["use_cpu"] = True  # DDP over gloo; without it each CPU rank trains alone
     if job.validation is not None:
         defaults.update(
             eval_strategy="epoch",
-            save_strategy="epoch",
-            save_total_limit=1,
-            save_only_model=True,
             load_best_model_at_end=True,
             metric_for_best_model="macro_f1",
             greater_is_better=True,
@@ -151,7 +169,8 @@ class ProgressCallback(transformers.TrainerCallback):
         self.log = log
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.tracker.step(0, state.max_steps, epoch=0.0)
+        # global_step is the checkpoint's when resuming
+        self.tracker.step(state.global_step, state.max_steps, epoch=state.epoch or 0.0)
 
     def on_log(
         self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
@@ -162,6 +181,45 @@ class ProgressCallback(transformers.TrainerCallback):
             self.tracker.step(
                 state.global_step, state.max_steps, epoch=state.epoch, loss=float(logs["loss"])
             )
+
+
+MAX_POS_WEIGHT = 30.0
+"""Cap of a concept's positive weight in the multi-label loss (a concept seen in 1 of 1,000 rows)."""
+
+
+def multi_label_loss(job: base.TrainJob) -> Any:
+    """For multi-label runs with ``multi_label_pos_weight: balanced``: BCE with each concept's
+    positives weighted by its negatives-to-positives ratio in train (capped), so rare concepts are
+    not learnt away into the all-negative prior. None: the model's own unweighted BCE."""
+    if not job.multi_label or job.params.get("multi_label_pos_weight", "balanced") != "balanced":
+        return None
+    y = evaluation.targets(job.train.labels, job.concepts, multi_label=True).astype(np.float64)
+    positives = y.sum(axis=0)
+    ratio = (len(y) - positives) / np.maximum(positives, 1.0)
+    pos_weight = torch.tensor(np.clip(ratio, 1.0, MAX_POS_WEIGHT), dtype=torch.float32)
+    job.log.add({"multi_label_pos_weight": [round(float(w), 2) for w in pos_weight]})
+
+    def loss(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+        logits = outputs["logits"]
+        per_item = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits.float(),
+            labels.to(logits.device, torch.float32),
+            pos_weight=pos_weight.to(logits.device),
+            reduction="sum",
+        )
+        count = num_items_in_batch if num_items_in_batch is not None else labels.numel()
+        return per_item / count  # a mean over items, also across gradient accumulation
+
+    return loss
+
+
+def early_stopping(job: base.TrainJob, args: Any) -> list[Any]:
+    """Stop when validation macro F1 has not improved for ``early_stopping_patience`` evaluations
+    (the best checkpoint is kept either way); none without a validation split or with patience 0."""
+    patience = int(job.params.get("early_stopping_patience", 2))
+    if job.validation is None or patience <= 0 or not args.load_best_model_at_end:
+        return []
+    return [transformers.EarlyStoppingCallback(early_stopping_patience=patience)]
 
 
 def fit(job: base.TrainJob, args: Any, model: Any, tokenizer: Any) -> Any:
@@ -176,17 +234,22 @@ def fit(job: base.TrainJob, args: Any, model: Any, tokenizer: Any) -> Any:
         processing_class=tokenizer,
         data_collator=transformers.DataCollatorWithPadding(tokenizer),
         compute_metrics=compute_metrics_for(job) if eval_features else None,
-        callbacks=[ProgressCallback(job.tracker, job.log)],
+        compute_loss_func=multi_label_loss(job),
+        callbacks=[ProgressCallback(job.tracker, job.log), *early_stopping(job, args)],
     )
     # With disable_tqdm the Trainer prints raw log dicts to stdout, which carries JSON lines here.
     trainer.remove_callback(transformers.PrinterCallback)
-    try:
-        trainer.train()
-    except torch.cuda.OutOfMemoryError as exc:
-        raise errors.InfrastructureError(
-            f"GPU out of memory ({exc}); lower params.trainer_config.per_device_train_batch_size "
-            "or params.max_length, or request a larger GPU"
-        ) from exc
+    resume = None
+    if args.save_strategy != "no":
+        with args.main_process_first(desc="checkpoint lookup"):  # after rank 0 has claimed
+            resume = job.checkpoints.latest()
+    if resume is not None:
+        step = checkpoints.step_of(resume)
+        job.tracker.resumed(step)
+        job.log.add({"resumed_from": resume.name, "step": step})
+        LOG.info("resuming from %s (step %d) of an earlier attempt", resume.name, step)
+    with memory.guard(job.params, "trainer_config.per_device_train_batch_size"):
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     if trainer.state.best_model_checkpoint:
         job.log.add(
             {
@@ -198,9 +261,8 @@ def fit(job: base.TrainJob, args: Any, model: Any, tokenizer: Any) -> Any:
 
 
 def save(job: base.TrainJob, model: Any, tokenizer: Any) -> artifacts.Metadata:
-    """Write model and tokenizer (safetensors) and the metadata into the job's model folder."""
-    model.save_pretrained(str(job.model_dir))
-    tokenizer.save_pretrained(str(job.model_dir))
+    """Write model and tokenizer (safetensors) and the metadata into the job's model folder (rank 0
+    only: the other ranks of a multi-GPU run hold the same weights)."""
     metadata = artifacts.Metadata(
         kind="sequence-classification",
         template=job.template,
@@ -208,5 +270,8 @@ def save(job: base.TrainJob, model: Any, tokenizer: Any) -> artifacts.Metadata:
         multi_label=job.multi_label,
         max_length=job.max_length,
     )
-    artifacts.write_metadata(job.model_dir, metadata)
+    if distributed.is_main():
+        model.save_pretrained(str(job.model_dir))
+        tokenizer.save_pretrained(str(job.model_dir))
+        artifacts.write_metadata(job.model_dir, metadata)
     return metadata
