@@ -374,7 +374,7 @@ def test_defaults_are_applied(api_client: kubernetes.client.ApiClient, namespace
     created = _create(api_client, namespace, RUN, dry_run=True)
     dataset = created["spec"]["dataset"]
     assert dataset["invalidDataTolerancePercent"] == 5
-    assert dataset["validationSplit"] == 0
+    assert "validationSplit" not in dataset  # unset: the trainer's automatic split
     assert (dataset["textColumn"], dataset["labelColumn"]) == ("input", "concepts")
     assert created["spec"]["backoffLimit"] == 3
 

@@ -120,3 +120,15 @@ def sst2_multi_label_hf(
         labelSeparator="|",
         **runs.SST2,
     )
+
+
+@pytest.fixture(scope="session")
+def trec_embedding_logreg(tmp_path_factory: pytest.TempPathFactory) -> runs.Trained:
+    """Six concepts, one rare (ABBR): the multi-class path, C cross-validated (the default)."""
+    return runs.train(
+        tmp_path_factory.mktemp("trec-el"),
+        {"train": runs.dataset_file("trec", "train"), "test": runs.dataset_file("trec", "test")},
+        "embedding-logreg",
+        params={"max_length": 64},
+        **runs.SST2,
+    )

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from textclf_trainer import artifacts, examples, predictor, runlog, tables
+from textclf_trainer import artifacts, catalogue, examples, predictor, runlog, tables
 
 from . import runs
 
@@ -119,6 +119,21 @@ def test_embedding_logreg_sst2(sst2_embedding_logreg: runs.Trained) -> None:
     check_artifact(sst2_embedding_logreg)
     assert (sst2_embedding_logreg.artifact / artifacts.HEAD).exists()
     independent_check(sst2_embedding_logreg, "text", "label")
+
+
+def test_embedding_logreg_trec_multi_class(trec_embedding_logreg: runs.Trained) -> None:
+    """More than two concepts: the head's weight rows must be the logistic regression's, in order
+    (they were once written in sklearn's Fortran memory order and scored 0.14). Measured: 0.848 test
+    accuracy on these 1,000 rows (C = 2: 0.840; the TF-IDF baseline 0.728); a constant scores 0.276."""
+    test = trec_embedding_logreg.outcome.metrics.test
+    assert test is not None
+    assert test.accuracy >= 0.80
+    assert test.macro_roc_auc is not None
+    assert test.macro_roc_auc >= 0.90
+    independent_check(trec_embedding_logreg, "text", "label")
+    log = (trec_embedding_logreg.artifact / artifacts.TRAINING_LOG).read_text()
+    (record,) = [json.loads(line) for line in log.splitlines() if '"logreg"' in line]
+    assert record["logreg"]["C"][0] in catalogue.LOGREG_CS  # chosen by cross-validation
 
 
 def test_progress_events_rise_to_done(sst2_embedding_logreg: runs.Trained) -> None:

@@ -68,7 +68,11 @@ def head_tensors(
         weight, bias = np.stack([-w, w]), np.array([-b, b])
     else:
         weight, bias = model.coef_, model.intercept_
-    return weight.astype(np.float32), bias.astype(np.float32)
+    # C order: sklearn may hold coef_ in Fortran order, and safetensors writes the raw buffer
+    return (
+        np.ascontiguousarray(weight, dtype=np.float32),
+        np.ascontiguousarray(bias, dtype=np.float32),
+    )
 
 
 def train(job: base.TrainJob) -> artifacts.Metadata:
