@@ -86,3 +86,10 @@ def test_checkpoints_each_epoch_and_early_stopping_with_validation(tmp_path: pat
     assert callback.early_stopping_patience == 2
     patient = job(tmp_path, [("a",)], validation=True, early_stopping_patience=0)
     assert hf_trainer.early_stopping(patient, hf_trainer.training_arguments(patient)) == []
+
+
+def test_learning_rate_by_backbone_size() -> None:
+    small = torch.nn.Linear(4000, 4000, device="meta")  # 16M parameters, like MiniLM's 22M
+    base_size = torch.nn.Linear(11000, 11000, device="meta")  # 121M, like BERT-base's 110M
+    assert hf_trainer.default_learning_rate(small) == 2e-4
+    assert hf_trainer.default_learning_rate(base_size) == 5e-5

@@ -75,10 +75,10 @@ def test_killed_trainer_resumes_from_its_checkpoint(tmp_path: pathlib.Path) -> N
     message = tmp_path / "termination-log"
 
     first = start(spec, message)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600
     while not list(store.glob("checkpoint-*/trainer_state.json")):
         assert first.poll() is None, f"exited before a checkpoint: {first.communicate()[1][-3000:]}"
-        assert time.monotonic() < deadline, "no checkpoint within 300 s"
+        assert time.monotonic() < deadline, "no checkpoint within 600 s"
         time.sleep(0.1)
     first.send_signal(signal.SIGKILL)
     first.communicate()
@@ -94,7 +94,7 @@ def test_killed_trainer_resumes_from_its_checkpoint(tmp_path: pathlib.Path) -> N
     assert result.code == codes.StatusCode.TRAINED
     assert f"resumed from the checkpoint at step {STEPS_PER_EPOCH}" in result.message
     events = progress_of(stdout)
-    training = [e for e in events if e.get("phase") == "train"]
+    training = [e for e in events if "step" in e]  # the step reports, after the resume
     assert training, stdout[-2000:]
     assert all(e.get("resumedFromStep") == STEPS_PER_EPOCH for e in training)
     # the second attempt trained only the remaining epochs

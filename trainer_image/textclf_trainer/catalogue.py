@@ -192,7 +192,9 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
             "Full fine-tuning of any AutoModelForSequenceClassification backbone with the Hugging Face "
             "Trainer. model_config goes to from_pretrained, tokenizer_config to AutoTokenizer, "
             "trainer_config to TrainingArguments. Dynamic padding, length grouping, bf16 and SDPA "
-            "where the GPU has them; with a validation split the best checkpoint by macro F1 is kept."
+            "where the GPU has them; with a validation split the best checkpoint by macro F1 is "
+            "kept and training stops early. Unless set, the learning rate is 2e-4 for backbones "
+            "under 60M parameters and 5e-5 otherwise."
         ),
         "defaults": {
             "seed": 42,
@@ -202,11 +204,8 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
             "multi_label_pos_weight": "balanced",
             "model_config": {},
             "tokenizer_config": {},
-            "trainer_config": {
-                "num_train_epochs": 3,
-                "learning_rate": 5.0e-5,
-                **_SHARED_TRAINER_DEFAULTS,
-            },
+            # learning_rate: by backbone size when unset (hf_trainer.default_learning_rate)
+            "trainer_config": {"num_train_epochs": 3, **_SHARED_TRAINER_DEFAULTS},
         },
         "paramsSchema": _schema(
             "hf-advanced params",

@@ -222,8 +222,24 @@ def early_stopping(job: base.TrainJob, args: Any) -> list[Any]:
     return [transformers.EarlyStoppingCallback(early_stopping_patience=patience)]
 
 
+SMALL_BACKBONE_PARAMETERS = 60_000_000
+SMALL_BACKBONE_LEARNING_RATE = 2e-4
+BASE_LEARNING_RATE = 5e-5
+
+
+def default_learning_rate(model: Any) -> float:
+    """The learning rate of a run that sets none: 2e-4 for small encoders (under 60M parameters,
+    e.g. MiniLM), which 5e-5 leaves underfit in a few hundred steps (bench/RESULTS.md: Banking77,
+    TREC's rare class), else the usual 5e-5 of base-size and larger models."""
+    size = sum(p.numel() for p in model.parameters())
+    return SMALL_BACKBONE_LEARNING_RATE if size < SMALL_BACKBONE_PARAMETERS else BASE_LEARNING_RATE
+
+
 def fit(job: base.TrainJob, args: Any, model: Any, tokenizer: Any) -> Any:
     """Train ``model`` with the Trainer; returns the trained (best, if validating) model."""
+    if "learning_rate" not in (job.params.get("trainer_config") or {}):
+        args.learning_rate = default_learning_rate(model)
+        job.log.add({"learning_rate": args.learning_rate, "chosen_by": "backbone size"})
     train_features = tokenize(job, tokenizer, job.train)
     eval_features = tokenize(job, tokenizer, job.validation) if job.validation else None
     trainer = transformers.Trainer(
