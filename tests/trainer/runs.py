@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 import pathlib
 from typing import Any
 
 import yaml
 
+from textclf.api import channels
 from textclf_trainer import artifacts, progress, runner, specs
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -70,6 +72,14 @@ def run_document(
         "dataset": data,
         "output": {"uri": output.resolve().as_uri()},
     }
+
+
+def trainer_env(message: pathlib.Path, **extra: str) -> dict[str, str]:
+    """The environment of ``python -m textclf_trainer`` in a subprocess, as the Pod has it: the result
+    to ``message``, progress as JSON lines on stdout (no progress endpoint), ``extra`` on top."""
+    env = {**os.environ, channels.TERMINATION_MESSAGE_ENV: str(message), **extra}
+    env.pop(channels.PROGRESS_URL_ENV, None)
+    return env
 
 
 def write_run(path: pathlib.Path, document: dict[str, Any]) -> pathlib.Path:

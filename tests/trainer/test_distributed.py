@@ -9,7 +9,6 @@ error keeps its exit code through the launcher (the Job's failure policy keys on
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -32,15 +31,9 @@ def trainer(tmp_path: pathlib.Path, name: str, ranks: int, **options: Any) -> di
     folder.mkdir()
     spec = runs.write_run(folder / "run.yaml", runs.run_document(**options))
     message = folder / "termination-log"
-    env = {
-        **os.environ,
-        channels.TERMINATION_MESSAGE_ENV: str(message),
-        distributed.NPROC_ENV: str(ranks),
-    }
-    env.pop(channels.PROGRESS_URL_ENV, None)
     done = subprocess.run(
         [sys.executable, "-m", "textclf_trainer", str(spec)],
-        env=env,
+        env=runs.trainer_env(message, **{distributed.NPROC_ENV: str(ranks)}),
         capture_output=True,
         text=True,
         check=False,

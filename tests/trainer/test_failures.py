@@ -7,7 +7,6 @@ These run through ``entrypoint.execute`` (what ``python -m textclf_trainer`` and
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import resource
 import subprocess
@@ -58,15 +57,9 @@ def test_entry_point_exit_code_and_termination_message(tmp_path: pathlib.Path) -
         runs.run_document(template="hf-advanced", train=train, output=tmp_path / "out"),
     )
     message = tmp_path / "termination-log"
-    env = {
-        **os.environ,
-        channels.RUN_SPEC_ENV: str(spec),
-        channels.TERMINATION_MESSAGE_ENV: str(message),
-    }
-    env.pop(channels.PROGRESS_URL_ENV, None)
     done = subprocess.run(
         [sys.executable, "-m", "textclf_trainer"],
-        env=env,
+        env=runs.trainer_env(message, **{channels.RUN_SPEC_ENV: str(spec)}),
         capture_output=True,
         text=True,
         check=False,
@@ -295,15 +288,13 @@ def test_out_of_memory_is_the_users_to_fix(tmp_path: pathlib.Path) -> None:
         ),
     )
     message = tmp_path / "termination-log"
-    env = {**os.environ, channels.TERMINATION_MESSAGE_ENV: str(message)}
-    env.pop(channels.PROGRESS_URL_ENV, None)
 
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (DATA_LIMIT, DATA_LIMIT))
 
     done = subprocess.run(
         [sys.executable, "-m", "textclf_trainer", str(spec)],
-        env=env,
+        env=runs.trainer_env(message),
         capture_output=True,
         text=True,
         check=False,

@@ -8,7 +8,6 @@ Pod after its grace period. The second attempt is the same run file, as the Job'
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import signal
 import subprocess
@@ -27,11 +26,9 @@ STEPS_PER_EPOCH = -(-ROWS // BATCH)
 
 
 def start(spec: pathlib.Path, message: pathlib.Path) -> subprocess.Popen[str]:
-    env = {**os.environ, channels.TERMINATION_MESSAGE_ENV: str(message)}
-    env.pop(channels.PROGRESS_URL_ENV, None)  # progress as JSON lines on stdout
     return subprocess.Popen(
         [sys.executable, "-m", "textclf_trainer", str(spec)],
-        env=env,
+        env=runs.trainer_env(message),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
