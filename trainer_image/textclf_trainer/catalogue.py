@@ -26,6 +26,9 @@ from textclf.api import trainingtemplate
 HF_ADVANCED = "hf-advanced"
 HF_LORA = "hf-lora"
 EMBEDDING_LOGREG = "embedding-logreg"
+FINE_TUNING = frozenset({HF_ADVANCED, HF_LORA})
+"""The Trainer templates: they train on every DDP rank, select checkpoints and stop early on a
+validation split (so one is held out for them automatically on large data)."""
 
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
 _COUNT = {"type": "integer", "minimum": 1}

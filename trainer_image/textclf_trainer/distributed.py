@@ -20,8 +20,6 @@ from textclf_trainer import hardware
 
 NPROC_ENV = channels.NPROC_PER_NODE_ENV
 """How many ranks to run on this node; 1 (or unset) trains in the entry point's own process."""
-DISTRIBUTED_TEMPLATES = frozenset({"hf-advanced", "hf-lora"})
-"""Templates whose training runs on every rank; the others train on rank 0 alone."""
 
 
 def rank() -> int:

@@ -23,7 +23,6 @@ import json
 import logging
 import pathlib
 import sys
-import time
 from collections.abc import Callable
 from typing import cast
 
@@ -33,8 +32,6 @@ from textclf.api import channels, codes
 from textclf_trainer import catalogue, distributed, errors, progress, results, runner, specs
 
 LOG = logging.getLogger("textclf_trainer")
-RANK_FAILURE_GRACE_SECONDS = 5.0
-"""How long a failing non-zero rank waits before exiting (the launcher then stops every rank)."""
 
 
 def failure(detail: codes.DetailCode, message: str) -> channels.Result:
@@ -82,11 +79,22 @@ def train_rank(load: Callable[[], specs.LoadedRun]) -> int:
         runner.run_rank(load())
     except errors.TrainerError as exc:
         LOG.error("rank %d: %s: %s", distributed.rank(), exc.detail, exc.message)
-        time.sleep(
-            RANK_FAILURE_GRACE_SECONDS
-        )  # rank 0 meets the same error: let it write the result
         return exc.exit_code
     return int(codes.ExitCode.OK)
+
+
+def launch_ranks(argv: list[str], nproc: int) -> int:
+    """Run the ranks; when one failed before rank 0 wrote the result (the launcher stops the rest),
+    this process, the container's own, writes it from the exit code, so a user error still shows
+    its detail code."""
+    code = distributed.launch(argv, nproc)
+    path = results.termination_path()
+    detail = codes.DETAIL_FOR_EXIT_CODE.get(code)
+    if detail is not None and path is not None and not (path.exists() and path.stat().st_size):
+        results.write(
+            failure(detail, f"{codes.describe(detail)}; a rank failed first, see the Pod's log")
+        )
+    return code
 
 
 def quiet_libraries() -> None:
@@ -138,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     nproc = distributed.requested()
     if nproc > 1:
         LOG.info("training on %d ranks (%s=%d)", nproc, distributed.NPROC_ENV, nproc)
-        return distributed.launch(argv, nproc)
+        return launch_ranks(argv, nproc)
     spec_path: pathlib.Path | None = args.spec
 
     def load() -> specs.LoadedRun:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from sklearn import model_selection
 
-from textclf_trainer import errors, tables
+from textclf_trainer import catalogue, errors, tables
 
 MIN_CONCEPTS = 2
 """A classifier needs two concepts (a multi-label model may have one: present or absent)."""
@@ -212,16 +212,13 @@ def _strata(train: Examples) -> list[str]:
 AUTO_VALIDATION_MIN_ROWS = 4000
 AUTO_VALIDATION_FRACTION = 0.1
 AUTO_VALIDATION_MAX_ROWS = 2000
-AUTO_VALIDATION_TEMPLATES = frozenset({"hf-advanced", "hf-lora"})
-"""Templates that select checkpoints and stop early on a validation split, so one is held out for
-them when the run sets no ``dataset.validationSplit`` and there is data to spare."""
 
 
 def automatic_validation(rows: int, template: str) -> float:
     """The validation fraction of a run that sets none: 10% (at most 2,000 rows) of a training set
     of 4,000 rows or more for the fine-tuning templates; none otherwise (small data is worth more
     in training than in choosing an epoch)."""
-    if template not in AUTO_VALIDATION_TEMPLATES or rows < AUTO_VALIDATION_MIN_ROWS:
+    if template not in catalogue.FINE_TUNING or rows < AUTO_VALIDATION_MIN_ROWS:
         return 0.0
     return min(AUTO_VALIDATION_FRACTION, AUTO_VALIDATION_MAX_ROWS / rows)
 

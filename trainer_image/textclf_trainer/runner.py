@@ -27,9 +27,9 @@ from textclf.api import channels, codes, results, trainingrun
 from textclf_trainer import (
     artifacts,
     baselines,
+    catalogue,
     checkpoints,
     datareport,
-    distributed,
     errors,
     evaluation,
     examples,
@@ -208,7 +208,7 @@ def run_rank(loaded: specs.LoadedRun, work_dir: pathlib.Path | None = None) -> N
     """A non-zero rank of a multi-GPU run (``distributed``): the same params, data and template
     training as rank 0, whose Trainer it joins; it reports, evaluates and publishes nothing."""
     template = loaded.spec.template
-    if template not in distributed.DISTRIBUTED_TEMPLATES:
+    if template not in catalogue.FINE_TUNING:
         return  # trained on rank 0 alone
     merged = params.effective(template, loaded.spec.params)
     data = load_data(loaded, merged)
