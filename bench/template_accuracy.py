@@ -42,7 +42,7 @@ def _assign(params: dict[str, Any], dotted: str, raw: str) -> None:
     node = params
     for key in parents:
         node = node.setdefault(key, {})
-    node[leaf] = json.loads(raw) if raw[:1] in "-0123456789[{tf" else raw
+    node[leaf] = json.loads(raw) if raw[:1] in "-0123456789[{tfn" else raw
 
 
 def template_arm(
@@ -54,6 +54,7 @@ def template_arm(
     overrides: list[str],
     seed: int,
     work: pathlib.Path,
+    validation_split: float | None = None,
 ) -> dict[str, Any]:
     """One run of ``template`` through ``runner.run``; its test metrics and timings."""
     params: dict[str, Any] = {
@@ -72,6 +73,8 @@ def template_arm(
     }
     if separator:
         dataset["labelSeparator"] = separator
+    if validation_split is not None:
+        dataset["validationSplit"] = validation_split
     out = work / f"artifact-{template}"
     document = {
         "modelRef": {"name": "bench"},
@@ -92,8 +95,11 @@ def template_arm(
     )
     test = outcome.metrics.test
     assert test is not None
+    full = json.loads((out / "metrics.json").read_text())["splits"]["test"]
     return {
         "params": params,
+        "threshold": full.get("threshold"),
+        "micro_f1": full.get("micro_f1"),
         "train_seconds": train_seconds,
         "end_to_end_seconds": total,
         "accuracy": test.accuracy,
@@ -144,6 +150,11 @@ def main() -> int:
     parser.add_argument("--test-rows", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE")
+    parser.add_argument(
+        "--validation-split",
+        type=float,
+        help="dataset.validationSplit of the template arms (default: the trainer's rule)",
+    )
     parser.add_argument("--out", type=pathlib.Path)
     args = parser.parse_args()
     entrypoint.quiet_libraries()
@@ -174,6 +185,7 @@ def main() -> int:
                         overrides=args.set,
                         seed=args.seed,
                         work=work,
+                        validation_split=args.validation_split,
                     )
                     arm_name = arm
                 row = {
@@ -184,6 +196,7 @@ def main() -> int:
                     "test_rows": len(test),
                     "seed": args.seed,
                     "set": args.set if arm != "peer" else [],
+                    "validation_split": args.validation_split if arm != "peer" else None,
                     "result": result,
                 }
                 rows.append(row)

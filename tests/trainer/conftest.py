@@ -89,13 +89,14 @@ def sst2_hf_lora(
 def goemotions_embedding_logreg(
     tmp_path_factory: pytest.TempPathFactory, goemotions: dict[str, pathlib.Path]
 ) -> runs.Trained:
-    # Balanced class weights: with 28 mostly rare concepts and a 0.5 threshold, unweighted
-    # logistic regressions almost never fire for rare concepts.
+    # Unweighted logistic regressions: with 28 mostly rare concepts they almost never reach 0.5 for
+    # a rare one, so what makes them useful is the per-concept threshold tuned on the 10% that a
+    # multi-label run of 1,000+ rows holds out by itself.
     return runs.train(
         tmp_path_factory.mktemp("ge-el"),
         goemotions,
         "embedding-logreg",
-        params={"max_length": 64, "logreg": {"C": 2.0, "class_weight": "balanced"}},
+        params={"max_length": 64, "logreg": {"C": 2.0}},
         **runs.GOEMOTIONS,
     )
 

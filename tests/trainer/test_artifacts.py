@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import pathlib
 
 import pytest
@@ -40,3 +42,7 @@ def test_metadata_round_trip(tmp_path: pathlib.Path) -> None:
     )
     artifacts.write_metadata(tmp_path, metadata)
     assert artifacts.read_metadata(tmp_path) == metadata
+    per_concept = dataclasses.replace(metadata, threshold=(0.35, 0.6))
+    artifacts.write_metadata(tmp_path, per_concept)
+    assert json.loads((tmp_path / artifacts.METADATA).read_text())["threshold"] == [0.35, 0.6]
+    assert artifacts.read_metadata(tmp_path) == per_concept

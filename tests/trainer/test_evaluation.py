@@ -78,3 +78,43 @@ def test_headline_maps_into_the_status_models() -> None:
     assert evaluation.headline_split(full).macro_f1 == split.macro_f1
     wire = split.to_wire()
     assert wire["macroF1"] == split.macro_f1
+
+
+def test_per_concept_thresholds_cut_each_concept_at_its_own_score() -> None:
+    truth = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+    scores = np.array(
+        [[0.9, 0.1, 0.6], [0.2, 0.7, 0.1], [0.8, 0.4, 0.0], [0.1, 0.2, 0.49]], dtype=np.float32
+    )
+    # neu at 0.3 catches row 2's 0.4; pos at 0.45 catches row 3's 0.49: every row right.
+    report = evaluation.report(
+        truth, scores, CONCEPTS, multi_label=True, threshold=(0.5, 0.3, 0.45)
+    )
+    assert report["accuracy"] == 1.0
+    assert report["threshold"] == [0.5, 0.3, 0.45]
+
+
+def test_tuned_thresholds_maximise_each_concepts_f1() -> None:
+    rng = np.random.default_rng(1)
+    rows = 400
+    truth = np.zeros((rows, 3), dtype=np.int64)
+    truth[:, 0] = rng.random(rows) < 0.5  # common: its scores centre on 0.5
+    truth[:, 1] = rng.random(rows) < 0.05  # rare: a weighted-down model scores it low
+    scores = np.empty((rows, 3), dtype=np.float32)
+    scores[:, 0] = np.where(truth[:, 0], 0.7, 0.3) + rng.normal(0, 0.1, rows)
+    scores[:, 1] = np.where(truth[:, 1], 0.25, 0.05) + rng.normal(0, 0.03, rows)
+    scores[:, 2] = rng.random(rows)  # no positives in these rows
+    scores = np.clip(scores, 0, 1)
+    chosen = evaluation.tune_thresholds(truth, scores)
+    assert len(chosen) == 3
+    assert 0.4 <= chosen[0] <= 0.6
+    assert 0.1 <= chosen[1] <= 0.2  # 0.5 would never predict the rare concept
+    assert chosen[2] == 0.5  # nothing to choose by: the default stays
+    tuned = evaluation.report(truth, scores, CONCEPTS, multi_label=True, threshold=chosen)
+    flat = evaluation.report(truth, scores, CONCEPTS, multi_label=True)
+    assert tuned["per_concept"][1]["f1"] > 0.9 > flat["per_concept"][1]["f1"]
+    for grid_value in evaluation.THRESHOLD_GRID:  # no threshold of the grid does better
+        other = evaluation.predictions(scores[:, 1:2], True, grid_value)[:, 0]
+        tp = int((other & truth[:, 1]).sum())
+        fp = int((other & (1 - truth[:, 1])).sum())
+        fn = int(truth[:, 1].sum()) - tp
+        assert f1(tp, fp, fn) <= tuned["per_concept"][1]["f1"] + 1e-6

@@ -25,6 +25,23 @@ def test_automatic_validation(rows: int, template: str, fraction: float) -> None
     assert examples.automatic_validation(rows, template) == pytest.approx(fraction)
 
 
+@pytest.mark.parametrize(
+    ("rows", "template", "fraction"),
+    [
+        (999, "embedding-logreg", 0.0),
+        (1000, "embedding-logreg", 0.1),  # multi-label thresholds are tuned on it
+        (2000, "hf-advanced", 0.1),
+        (40000, "hf-lora", 0.05),
+    ],
+)
+def test_automatic_validation_for_tuned_thresholds(
+    rows: int, template: str, fraction: float
+) -> None:
+    assert examples.automatic_validation(rows, template, tunes_thresholds=True) == pytest.approx(
+        fraction
+    )
+
+
 def job(
     tmp_path: pathlib.Path,
     labels: list[tuple[str, ...]],

@@ -4,7 +4,8 @@ A Hugging Face model folder (``config.json`` with ``id2label``/``label2id``, wei
 the tokenizer) plus:
 
 - ``textclf.json``: how to run it (``kind``, concepts, multi-label, threshold, max length), so that
-  ``predictor`` treats every template alike;
+  ``predictor`` treats every template alike; a multi-label model's ``threshold`` is one number for
+  every concept or a list with one per concept (tuned on the run's validation split);
 - ``head.safetensors`` (embedding-logreg only): the logistic-regression weights as tensors, no pickle;
 - ``metrics.json``, ``training_log.jsonl``, ``README.md`` (the model card);
 - ``SHA256SUMS``: ``sha256sum``-format lines for every other file, sorted by path. The artifact's
@@ -39,7 +40,7 @@ class Metadata:
     concepts: tuple[str, ...]
     multi_label: bool
     max_length: int
-    threshold: float = 0.5
+    threshold: float | tuple[float, ...] = 0.5
     normalize: bool = True  # embedding-logreg: L2-normalise embeddings before the head
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,7 +51,9 @@ class Metadata:
             "concepts": list(self.concepts),
             "multiLabel": self.multi_label,
             "maxLength": self.max_length,
-            "threshold": self.threshold,
+            "threshold": (
+                self.threshold if isinstance(self.threshold, float) else list(self.threshold)
+            ),
             "normalize": self.normalize,
         }
 
@@ -62,9 +65,13 @@ class Metadata:
             concepts=tuple(data["concepts"]),
             multi_label=bool(data["multiLabel"]),
             max_length=int(data["maxLength"]),
-            threshold=float(data.get("threshold", 0.5)),
+            threshold=_threshold(data.get("threshold", 0.5)),
             normalize=bool(data.get("normalize", True)),
         )
+
+
+def _threshold(raw: Any) -> float | tuple[float, ...]:
+    return tuple(float(t) for t in raw) if isinstance(raw, list) else float(raw)
 
 
 def write_metadata(folder: pathlib.Path, metadata: Metadata) -> None:

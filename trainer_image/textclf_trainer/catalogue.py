@@ -6,7 +6,8 @@ builds one such object for an image. The training code of each template lives in
 
 Params shared by every template: ``seed``, ``max_length`` (tokens per text, longer texts are truncated),
 ``multi_label`` and ``concepts`` (the operator fills both from the TextClassifierModel; ``multi_label`` is
-also implied by ``dataset.labelSeparator``); and the checks that make a run's numbers trustworthy
+also implied by ``dataset.labelSeparator``), ``multi_label_threshold`` (``tuned`` per concept on the
+validation split, or one number); and the checks that make a run's numbers trustworthy
 (``TRUST_DEFAULTS``): ``baseline`` (train the TF-IDF + logistic regression baseline beside the model),
 ``leakage_threshold_percent`` (share of validation/test rows found in train above which the run warns)
 and ``fail_on_leakage`` (fail instead, before training: ``MODEL-TRAINING-DATA-LEAKAGE``, exit 15). The
@@ -43,7 +44,18 @@ _COMMON_PROPERTIES: dict[str, Any] = {
     },
     "multi_label": {
         "type": "boolean",
-        "description": "Several concepts per text (sigmoid scores, threshold 0.5).",
+        "description": "Several concepts per text (sigmoid scores, a threshold per concept).",
+    },
+    "multi_label_threshold": {
+        "oneOf": [
+            {"const": "tuned"},
+            {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        ],
+        "default": "tuned",
+        "description": "Multi-label only: the score at which a concept applies. tuned: one per "
+        "concept, with the best F1 on the validation split (held out automatically from 1,000 "
+        "training rows; 0.5 without one); a number: that one for every concept. Kept in the "
+        "artifact, so serving applies it too.",
     },
     "concepts": {
         "type": "array",
@@ -79,6 +91,9 @@ TRUST_DEFAULTS: dict[str, Any] = {
     "fail_on_leakage": False,
 }
 """Defaults of the shared trust params, in every template's defaults."""
+
+SHARED_DEFAULTS: dict[str, Any] = {**TRUST_DEFAULTS, "multi_label_threshold": "tuned"}
+"""Defaults of the params every template has (the trust checks and the multi-label threshold)."""
 
 _MODEL_CONFIG: dict[str, Any] = {
     "type": "object",
@@ -201,7 +216,7 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
         ),
         "defaults": {
             "seed": 42,
-            **TRUST_DEFAULTS,
+            **SHARED_DEFAULTS,
             "max_length": 128,
             "early_stopping_patience": 2,
             "multi_label_pos_weight": "balanced",
@@ -232,7 +247,7 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
         ),
         "defaults": {
             "seed": 42,
-            **TRUST_DEFAULTS,
+            **SHARED_DEFAULTS,
             "max_length": 128,
             "early_stopping_patience": 2,
             "multi_label_pos_weight": "balanced",
@@ -268,7 +283,7 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
         ),
         "defaults": {
             "seed": 42,
-            **TRUST_DEFAULTS,
+            **SHARED_DEFAULTS,
             "max_length": 256,
             "model_config": {},
             "tokenizer_config": {},

@@ -3,8 +3,9 @@ goes into the run's status (``trainingrun.SplitMetrics``) and termination messag
 
 Pure functions over arrays, computed with ``sklearn.metrics``. Single-label: argmax prediction,
 accuracy, macro/weighted precision/recall/F1 over all concepts, one-vs-rest ROC AUC per concept, a
-confusion matrix. Multi-label: a concept is predicted when its score >= the threshold (0.5); accuracy
-is the exact-match ratio; micro averages are reported too. ``macro_roc_auc`` is set only when every
+confusion matrix. Multi-label: a concept is predicted when its score >= its threshold (one for all
+concepts, 0.5 by default, or one per concept as ``tune_thresholds`` picks them on a validation split);
+accuracy is the exact-match ratio; micro averages are reported too. ``macro_roc_auc`` is set only when every
 concept has positives and negatives in the split. Curves are downsampled to ``MAX_CURVE_POINTS``.
 ``top_prediction`` (the most frequent prediction and its share) is what the single-class warning reads.
 """
@@ -23,6 +24,11 @@ from textclf.api import channels, trainingrun
 
 MAX_CURVE_POINTS = 51
 DIGITS = 6
+THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
+"""The thresholds ``tune_thresholds`` tries for each concept: 0.05 to 0.95."""
+
+Threshold = float | Sequence[float]
+"""A multi-label decision threshold: one for every concept, or one per concept in their order."""
 
 
 def targets(
@@ -40,10 +46,10 @@ def targets(
 
 
 def predictions(
-    scores: npt.NDArray[np.float32], multi_label: bool, threshold: float = 0.5
+    scores: npt.NDArray[np.float32], multi_label: bool, threshold: Threshold = 0.5
 ) -> npt.NDArray[np.int64]:
     chosen: npt.NDArray[np.int64] = (
-        (scores >= threshold).astype(np.int64)
+        (scores >= np.asarray(threshold, dtype=np.float32)).astype(np.int64)
         if multi_label
         else np.asarray(scores.argmax(axis=1), dtype=np.int64)
     )
@@ -97,7 +103,7 @@ def report(
     concepts: Sequence[str],
     *,
     multi_label: bool,
-    threshold: float = 0.5,
+    threshold: Threshold = 0.5,
 ) -> dict[str, Any]:
     """The full evaluation of one split."""
     n_concepts = len(concepts)
@@ -158,9 +164,34 @@ def report(
             "matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         }
     else:
-        result["threshold"] = threshold
+        result["threshold"] = threshold if isinstance(threshold, int | float) else list(threshold)
     result["curves"] = curves
     return result
+
+
+def tune_thresholds(
+    y_true: npt.NDArray[np.int64], scores: npt.NDArray[np.float32], default: float = 0.5
+) -> tuple[float, ...]:
+    """Per concept, the threshold of ``THRESHOLD_GRID`` with the best F1 on these (validation) rows;
+    ties go to the one nearest ``default``. A concept with no positive row keeps ``default``: there
+    is nothing to choose it by. Rare concepts, which a single 0.5 cut almost never predicts, are
+    what this recovers (bench/RESULTS.md: GoEmotions)."""
+    chosen: list[float] = []
+    grid = np.asarray(THRESHOLD_GRID, dtype=np.float32)
+    for i in range(y_true.shape[1]):
+        truth = y_true[:, i].astype(bool)
+        if not truth.any():
+            chosen.append(default)
+            continue
+        predicted = scores[:, i][:, None] >= grid[None, :]  # rows x thresholds
+        tp = (predicted & truth[:, None]).sum(axis=0)
+        fp = (predicted & ~truth[:, None]).sum(axis=0)
+        fn = truth.sum() - tp
+        f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+        best = f1.max()
+        ties = [float(t) for t, f in zip(THRESHOLD_GRID, f1, strict=True) if f == best]
+        chosen.append(min(ties, key=lambda t: (abs(t - default), t)))
+    return tuple(chosen)
 
 
 def _top_concepts(full: dict[str, Any]) -> list[trainingrun.ConceptMetrics]:

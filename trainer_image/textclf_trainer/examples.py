@@ -210,15 +210,21 @@ def _strata(train: Examples) -> list[str]:
 
 
 AUTO_VALIDATION_MIN_ROWS = 4000
+AUTO_VALIDATION_MIN_ROWS_THRESHOLDS = 1000
 AUTO_VALIDATION_FRACTION = 0.1
 AUTO_VALIDATION_MAX_ROWS = 2000
 
 
-def automatic_validation(rows: int, template: str) -> float:
+def automatic_validation(rows: int, template: str, *, tunes_thresholds: bool = False) -> float:
     """The validation fraction of a run that sets none: 10% (at most 2,000 rows) of a training set
-    of 4,000 rows or more for the fine-tuning templates; none otherwise (small data is worth more
-    in training than in choosing an epoch)."""
-    if template not in catalogue.FINE_TUNING or rows < AUTO_VALIDATION_MIN_ROWS:
+    of 4,000 rows or more for the fine-tuning templates, and of 1,000 rows or more for any template
+    of a multi-label run whose thresholds are tuned (they are worth more than the rows: bench/
+    RESULTS.md, GoEmotions); none otherwise (small data is worth more in training than in
+    choosing an epoch)."""
+    least = AUTO_VALIDATION_MIN_ROWS if template in catalogue.FINE_TUNING else None
+    if tunes_thresholds:
+        least = AUTO_VALIDATION_MIN_ROWS_THRESHOLDS
+    if least is None or rows < least:
         return 0.0
     return min(AUTO_VALIDATION_FRACTION, AUTO_VALIDATION_MAX_ROWS / rows)
 

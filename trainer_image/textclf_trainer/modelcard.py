@@ -172,11 +172,7 @@ def render(
         ]
     lines += [
         "Per-concept metrics, confusion matrix and ROC/PR curves: `metrics.json`.",
-        (
-            f"Scores are sigmoid probabilities; a concept applies at >= {metadata.threshold}."
-            if metadata.multi_label
-            else "Scores are softmax probabilities; the prediction is the highest."
-        ),
+        _decision(metadata),
         "",
     ]
     lines += [
@@ -196,3 +192,17 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def _decision(metadata: artifacts.Metadata) -> str:
+    if not metadata.multi_label:
+        return "Scores are softmax probabilities; the prediction is the highest."
+    if isinstance(metadata.threshold, float):
+        return f"Scores are sigmoid probabilities; a concept applies at >= {metadata.threshold}."
+    cuts = ", ".join(
+        f"{c} {t:g}" for c, t in zip(metadata.concepts, metadata.threshold, strict=True)
+    )
+    return (
+        "Scores are sigmoid probabilities; a concept applies at or above its own threshold, "
+        f"chosen for the best F1 on the validation split: {cuts}."
+    )

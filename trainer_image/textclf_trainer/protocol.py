@@ -232,12 +232,18 @@ def v2_request(data: dict[str, Any]) -> InferRequest:
 
 
 def labels(
-    scores: npt.NDArray[np.float32], concepts: Sequence[str], multi_label: bool, threshold: float
+    scores: npt.NDArray[np.float32],
+    concepts: Sequence[str],
+    multi_label: bool,
+    threshold: float | Sequence[float],
 ) -> list[str]:
+    """The label of each row: the top concept, or (multi-label) every concept at or above its
+    threshold, joined by ``,``."""
     if not multi_label:
         return [concepts[int(i)] for i in scores.argmax(axis=1)] if len(scores) else []
+    cut = np.broadcast_to(np.asarray(threshold, dtype=np.float32), (len(concepts),))
     return [
-        ",".join(c for c, v in zip(concepts, row, strict=True) if v >= threshold) for row in scores
+        ",".join(c for c, v, t in zip(concepts, row, cut, strict=True) if v >= t) for row in scores
     ]
 
 
@@ -249,7 +255,7 @@ def v2_response(
     version: str | None,
     concepts: Sequence[str],
     multi_label: bool,
-    threshold: float,
+    threshold: float | Sequence[float],
 ) -> dict[str, Any]:
     tensors = {
         "label": {

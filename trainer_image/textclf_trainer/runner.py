@@ -66,6 +66,10 @@ class Data:
     reports: dict[str, examples.DataReport]  # per file: train, test?
 
 
+TUNED = "tuned"
+DEFAULT_THRESHOLD = 0.5
+
+
 def _read(uri: str, dataset: trainingrun.Dataset, base_dir: pathlib.Path) -> tables.Table:
     raw = storage.read_bytes(uri, base_dir)
     return tables.parse(uri, raw, dataset.text_column, dataset.label_column)
@@ -95,7 +99,11 @@ def load_data(loaded: specs.LoadedRun, merged: dict[str, Any]) -> Data:
     reports = {"train": train_report}
     fraction = dataset.validation_split
     if fraction is None:
-        fraction = examples.automatic_validation(len(train), template)
+        fraction = examples.automatic_validation(
+            len(train),
+            template,
+            tunes_thresholds=multi and merged.get("multi_label_threshold", TUNED) == TUNED,
+        )
     fit, validation = examples.split_validation(train, fraction, int(merged.get("seed", 42)))
     splits = {"train": fit}
     if validation is not None:
@@ -128,21 +136,43 @@ def inspect(
     )
 
 
+def decide_threshold(
+    merged: dict[str, Any], data: Data, scores: dict[str, npt.NDArray[np.float32]]
+) -> float | tuple[float, ...]:
+    """A multi-label model's threshold: ``multi_label_threshold`` when it is a number; with
+    ``tuned`` (the default), one per concept with the best F1 on the validation split when the run
+    has one, else 0.5."""
+    wanted = merged.get("multi_label_threshold", TUNED)
+    if wanted != TUNED:
+        return float(wanted)
+    if "validation" not in scores:
+        return DEFAULT_THRESHOLD
+    y_true = evaluation.targets(data.splits["validation"].labels, data.concepts, multi_label=True)
+    return evaluation.tune_thresholds(y_true, scores["validation"], DEFAULT_THRESHOLD)
+
+
 def evaluate(
-    folder: pathlib.Path, data: Data, tracker: progress.Tracker
+    folder: pathlib.Path, data: Data, merged: dict[str, Any], tracker: progress.Tracker
 ) -> dict[str, dict[str, Any]]:
-    """Full reports per split, from the saved model."""
+    """Full reports per split, from the saved model. A multi-label model's threshold is decided
+    first (``decide_threshold``) and written into its ``textclf.json``, so serving and later
+    evaluations apply the same cut as these reports."""
     model = predictor.Predictor(folder)
+    scores = {name: model.scores(split.texts) for name, split in data.splits.items()}
+    threshold = model.metadata.threshold
+    if data.multi_label:
+        threshold = decide_threshold(merged, data, scores)
+        artifacts.write_metadata(folder, dataclasses.replace(model.metadata, threshold=threshold))
+        LOG.info("multi-label threshold: %s", threshold)
     reports: dict[str, dict[str, Any]] = {}
     for name, split in data.splits.items():
-        scores = model.scores(split.texts)
         y_true = evaluation.targets(split.labels, data.concepts, data.multi_label)
         reports[name] = evaluation.report(
             y_true,
-            scores,
+            scores[name],
             data.concepts,
             multi_label=data.multi_label,
-            threshold=model.metadata.threshold,
+            threshold=threshold,
         )
         LOG.info(
             "%s: accuracy %.4f, macro F1 %.4f",
@@ -293,9 +323,9 @@ def _run(
         store = checkpoints.open_store(loaded, root)
         job = _job(template, merged, data, root=root, store=store, tracker=tracker, log=log)
         tracker.phase("train")
-        metadata = template_code.get(template).train(job)
+        template_code.get(template).train(job)
         tracker.phase("evaluate")
-        reports = evaluate(model_dir, data, tracker)
+        reports = evaluate(model_dir, data, merged, tracker)
         tracker.phase("save")
         warnings = trust.warnings(
             leak_message=leak_message,
@@ -336,7 +366,7 @@ def _run(
         (model_dir / artifacts.MODEL_CARD).write_text(
             modelcard.render(
                 run_name=loaded.name,
-                metadata=metadata,
+                metadata=artifacts.read_metadata(model_dir),  # with the decided threshold
                 backbone=backbone_name,
                 params=merged,
                 report=report,
