@@ -326,8 +326,9 @@ def job(
     }
     if spec.active_deadline_seconds is not None:
         job_spec["activeDeadlineSeconds"] = spec.active_deadline_seconds
-    if spec.ttl_seconds_after_finished is not None:
-        job_spec["ttlSecondsAfterFinished"] = spec.ttl_seconds_after_finished
+    # No ttlSecondsAfterFinished on the Job: the Job controller would delete the Pods, and with them
+    # the result in their termination message, whether or not the operator has copied it yet. The
+    # reconciler deletes the Job that long after the run's status holds the result (``expiry``).
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -61,6 +61,7 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
     if job is not None and not _owned(body, job):
         job = None  # an earlier evaluation's Job of the same name, on its way out
     plan = evalplan.Plan()
+    rejected: str | None = None
     job_lost = False
     if job is None and not previous.job_name and previous.code not in evalstatus.TERMINAL:
         model = spec.model_ref.name
@@ -85,13 +86,20 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
                 detail = modelevaluation.DetailCode.INVALID_PARAMS
                 message = f"the evaluation Job was refused: {refused}"
                 plan = evalplan.Plan(plan.resolved, plan.output, refused=(detail, message))
+            except kube.Rejected as err:  # not now (quota, webhook): say why, retry
+                rejected = (
+                    f"the API server refused to create Job {evaljobs.job_name(name)} "
+                    f"({err.status}): {err.message}; retrying with backoff"
+                )
             else:
                 if not _owned(body, created):
-                    raise RuntimeError(
-                        f"Job {evaljobs.job_name(name)} of an earlier evaluation exists"
+                    rejected = (
+                        f"Job {evaljobs.job_name(name)} already exists and is not this "
+                        "evaluation's; retrying with backoff until it is gone"
                     )
-                rec.objects.put(JOBS, created)
-                job = created
+                else:
+                    rec.objects.put(JOBS, created)
+                    job = created
     elif job is None and previous.code not in evalstatus.TERMINAL:
         job = await asyncio.to_thread(kube.read_job, namespace, previous.job_name or "")
         if job is not None and _owned(body, job):
@@ -115,9 +123,12 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
         output=plan.output,
         waiting=plan.waiting,
         refused=plan.refused,
+        rejected=rejected,
         job_lost=job_lost,
     )
     await _write(rec, body, previous, evalstatus.compute(observed))
+    if rejected:
+        raise RuntimeError(rejected)  # the status says why; the reconciler backs off and retries
 
 
 async def _write(
@@ -130,6 +141,7 @@ async def _write(
     if wire == previous.to_wire():
         return
     await rec.write_status(EVALUATIONS, modelevaluation.KIND, body, wire)
+    await rec.refusal_event(body, modelevaluation.KIND, previous.conditions, status.conditions)
     if status.code is not None and (status.code, status.detail_code) != (
         previous.code,
         previous.detail_code,

@@ -42,6 +42,7 @@ class Observed:
     output: str | None = None
     waiting: str | None = None  # what must happen before a Job is made (the version to train)
     refused: tuple[Detail, str] | None = None  # why no Job will ever be made
+    rejected: str | None = None  # why the API server would not create the Job just now
     job_lost: bool = False
 
 
@@ -117,6 +118,8 @@ def _state(o: Observed) -> _State | None:
         if o.refused is not None:
             detail, message = o.refused
             return _State(Code.FAILED, detail, conds.REASON_INVALID_SPEC, message)
+        if o.rejected:  # retried with backoff
+            return _State(Code.QUEUED, reason=conds.REASON_JOB_REFUSED, message=o.rejected)
         if o.waiting:
             return _State(Code.QUEUED, reason=conds.REASON_WAITING, message=o.waiting)
         return _State(Code.QUEUED, reason=conds.REASON_JOB_CREATED)

@@ -55,6 +55,16 @@ class Refused(Exception):
     """The API server refused an object as invalid (422); retrying the same object cannot help."""
 
 
+class Rejected(Exception):
+    """The API server would not create the object now (a ResourceQuota's or an admission webhook's
+    403, 429, a 5xx): what it said, to show and to retry with backoff."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
 def _refusal(err: kubernetes.client.ApiException) -> str:
     try:
         return str(json.loads(err.body or "{}").get("message") or err.reason)
@@ -63,7 +73,9 @@ def _refusal(err: kubernetes.client.ApiException) -> str:
 
 
 def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
-    """Create the Job, or return the existing one of that name (after a restart, or a race)."""
+    """Create the Job, or return the existing one of that name (after a restart, or a race; it may
+    belong to another run). Raises ``Refused`` for an invalid Job, ``Rejected`` for any other
+    refusal."""
     batch = kubernetes.client.BatchV1Api(_api_client())
     namespace = job["metadata"]["namespace"]
     _count()
@@ -73,7 +85,7 @@ def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
         if err.status in (400, 422):
             raise Refused(_refusal(err)) from err
         if err.status != 409:
-            raise
+            raise Rejected(int(err.status or 0), _refusal(err)) from err
     existing = read_job(namespace, job["metadata"]["name"])
     if existing is None:
         raise RuntimeError(f"Job {job['metadata']['name']} conflicts but cannot be read")
@@ -133,8 +145,8 @@ def apply(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def delete(kind: str, namespace: str, name: str, uid: str) -> None:
-    """Delete the Deployment or Service ``uid`` (never a re-created namesake); its Pods go by garbage
-    collection. Already gone, or replaced by another object of that name: nothing to do."""
+    """Delete the Deployment, Service or Job ``uid`` (never a re-created namesake); its Pods go by
+    garbage collection. Already gone, or replaced by another object of that name: nothing to do."""
     options = kubernetes.client.V1DeleteOptions(
         preconditions=kubernetes.client.V1Preconditions(uid=uid),
         propagation_policy="Background",
@@ -147,6 +159,9 @@ def delete(kind: str, namespace: str, name: str, uid: str) -> None:
         elif kind == "Service":
             core = kubernetes.client.CoreV1Api(_api_client())
             core.delete_namespaced_service(name, namespace, body=options)
+        elif kind == "Job":
+            batch = kubernetes.client.BatchV1Api(_api_client())
+            batch.delete_namespaced_job(name, namespace, body=options)
         else:
             raise ValueError(f"delete knows no {kind}")
     except kubernetes.client.ApiException as err:

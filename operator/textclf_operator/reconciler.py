@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pydantic
@@ -66,6 +66,27 @@ EVENT_REASONS = {
 }
 
 
+def _owner_of(obj: Mapping[str, Any]) -> str:
+    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
+    if not owners:
+        return "no owner (made by hand)"
+    return ", ".join(f"{o.get('kind')} {o.get('name')} (uid {o.get('uid')})" for o in owners)
+
+
+def _refusal(conditions: Sequence[conds.Condition]) -> conds.Condition | None:
+    """The Queued condition when it says the Job was refused."""
+    return next(
+        (
+            c
+            for c in conditions
+            if c.type == conds.QUEUED
+            and c.status == "True"
+            and c.reason == conds.REASON_JOB_REFUSED
+        ),
+        None,
+    )
+
+
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
@@ -92,6 +113,8 @@ class Reconciler:
         self._locks: dict[tuple[str, cache.Key], asyncio.Lock] = {}
         self._failures: dict[tuple[str, cache.Key], int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._retries: dict[tuple[str, cache.Key], asyncio.Task[None]] = {}
+        """The one pending retry per object: failures while it waits do not start more."""
         self._applied: dict[tuple[str, cache.Key], tuple[str, int | None]] = {}
         """Per predictor object: (uid, generation) our last apply left, to notice hand edits."""
 
@@ -141,8 +164,13 @@ class Reconciler:
             self._failures.pop((kind, key), None)
 
     def _later(self, delay: float, kind: str, key: cache.Key) -> None:
+        pending = self._retries.get((kind, key))
+        if pending is not None and not pending.done():
+            return  # one retry per object: its own failure schedules the next, further out
+
         async def again() -> None:
             await asyncio.sleep(delay)
+            self._retries.pop((kind, key), None)
             if kind == RUNS:
                 await self.run(*key)
             elif kind == TEMPLATES:
@@ -154,6 +182,7 @@ class Reconciler:
 
         task = asyncio.get_running_loop().create_task(again())
         self._tasks.add(task)
+        self._retries[(kind, key)] = task
         task.add_done_callback(self._tasks.discard)
 
     def forget(self, kind: str, key: cache.Key) -> None:
@@ -162,6 +191,9 @@ class Reconciler:
         if lock is not None and not lock.locked():
             del self._locks[(kind, key)]
         self._failures.pop((kind, key), None)
+        pending = self._retries.pop((kind, key), None)
+        if pending is not None:
+            pending.cancel()  # nothing left to retry
         if kind == MODELS:  # its predictor objects go by garbage collection
             for plural in PREDICTOR_KINDS:
                 self._applied.pop((plural, (key[0], serving.predictor_name(key[1]))), None)
@@ -258,18 +290,27 @@ class Reconciler:
             job = None  # a Job of an earlier run of the same name, on its way out
         invalid: str | None = None
         waiting: str | None = None
+        refused: str | None = None
         job_lost = False
         if job is None and not previous.job_name and previous.code not in runstatus.TERMINAL:
             invalid, waiting, manifest = await self._plan_job(run, spec)
+            created = None
             if manifest is not None:
                 try:
                     created = await asyncio.to_thread(kube.create_job, manifest)
-                except kube.Refused as refused:  # the API server refuses this Job: say why
-                    invalid = f"the training Job was refused: {refused}"
-                    created = None
-            if manifest is not None and created is not None:
-                if not self._own_job(run, created):
-                    raise RetryLater(f"Job {jname} of an earlier run still exists")
+                except kube.Refused as err:  # the API server refuses this Job: say why
+                    invalid = f"the training Job was refused: {err}"
+                except kube.Rejected as err:  # not now (quota, webhook): say why, retry
+                    refused = (
+                        f"the API server refused to create Job {jname} ({err.status}): "
+                        f"{err.message}; retrying with backoff"
+                    )
+            if created is not None and not self._own_job(run, created):
+                refused = (
+                    f"Job {jname} already exists and belongs to {_owner_of(created)}, not to "
+                    "this run; retrying with backoff until it is gone"
+                )
+            elif created is not None:
                 self.objects.put(JOBS, created)
                 job = created
         elif job is None and previous.code not in runstatus.TERMINAL:
@@ -298,9 +339,29 @@ class Reconciler:
                 progress=self.latest_progress((namespace, name)),
                 now=self.clock(),
                 waiting=waiting,
+                refused=refused,
             )
         )
         await self._write_run(run, previous, status)
+        if refused:
+            raise RetryLater(refused)  # the status says why; _guarded backs off and retries
+        if job is not None:
+            await self._expire_job(job, runstatus.expiry(status, spec.ttl_seconds_after_finished))
+
+    async def _expire_job(self, job: Mapping[str, Any], due: datetime.datetime | None) -> None:
+        """Delete a finished run's Job (and so its Pods) once ``due``: the status already holds
+        the result, so nothing is lost, however long the operator was away."""
+        if due is None:
+            return
+        meta = job["metadata"]
+        namespace, run = meta["namespace"], meta["labels"][builders.RUN_LABEL]
+        wait = (due - self.clock()).total_seconds()
+        if wait > 0:
+            self._later(wait, RUNS, (namespace, run))
+            return
+        await asyncio.to_thread(kube.delete, "Job", namespace, meta["name"], meta["uid"])
+        self.objects.remove(JOBS, namespace, meta["name"])
+        log.info("deleted Job %s/%s: its run finished and its TTL is over", namespace, meta["name"])
 
     async def _sync_suspend(
         self, job: dict[str, Any], spec: trainingrun.TrainingRunSpec
@@ -329,6 +390,7 @@ class Reconciler:
         await self.write_status(RUNS, trainingrun.KIND, run, wire)
         if status.code != previous.code or status.detail_code != previous.detail_code:
             await self._transition(run, previous, status)
+        await self.refusal_event(run, trainingrun.KIND, previous.conditions, status.conditions)
         self._count_runs()
         namespace, model = run["metadata"]["namespace"], run["spec"]["modelRef"]["name"]
         await self.model(namespace, model)
@@ -360,6 +422,21 @@ class Reconciler:
             message=status.description or code,
             warning=code == codes.StatusCode.FAILED,
         )
+
+    async def refusal_event(
+        self,
+        body: Mapping[str, Any],
+        kind: str,
+        before: Sequence[conds.Condition],
+        after: Sequence[conds.Condition],
+    ) -> None:
+        """A Warning Event when a run's or an evaluation's Job has just been refused (once per
+        refusal, not per retry)."""
+        refused = _refusal(after)
+        if refused is not None and _refusal(before) is None:
+            await self.post_event(
+                body, kind, reason=conds.REASON_JOB_REFUSED, message=refused.message, warning=True
+            )
 
     def _count_runs(self) -> None:
         counts = dict.fromkeys(codes.StatusCode, 0)

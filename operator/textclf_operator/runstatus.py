@@ -35,6 +35,7 @@ class Observed:
     progress: trainingrun.Progress | None  # the latest report from the progress endpoint
     now: datetime.datetime
     waiting: str | None = None  # what must exist before a Job is made (its model, its template)
+    refused: str | None = None  # why the API server would not create the Job just now
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,6 +177,10 @@ def _state(o: Observed) -> _State | None:
                 conds.REASON_INVALID_SPEC,
                 o.invalid,
             )
+        if o.refused:  # not a failure: quota frees up, a webhook is fixed; retried with backoff
+            return _State(
+                codes.StatusCode.QUEUED, reason=conds.REASON_JOB_REFUSED, message=o.refused
+            )
         if o.waiting:  # not a failure: with GitOps, a run may arrive before its model
             return _State(codes.StatusCode.QUEUED, reason=conds.REASON_WAITING, message=o.waiting)
         # The reconciler creates the Job before it computes status, so this is a brief state.
@@ -268,6 +273,19 @@ def _set_all(
         ),
     ]
     return conds.set_conditions(current, table, now=now, observed_generation=generation)
+
+
+def expiry(
+    status: trainingrun.TrainingRunStatus, ttl_seconds: int | None
+) -> datetime.datetime | None:
+    """When the run's finished Job may go (``spec.ttlSecondsAfterFinished`` after completion), or
+    None while it must stay: no TTL, not finished, or trained but its result not yet copied into
+    the status (the Pods' termination messages are the only copy until then)."""
+    if ttl_seconds is None or status.code not in TERMINAL or status.completion_time is None:
+        return None
+    if status.code == codes.StatusCode.TRAINED and status.artifact is None:
+        return None
+    return status.completion_time + datetime.timedelta(seconds=ttl_seconds)
 
 
 def compute(o: Observed) -> trainingrun.TrainingRunStatus:

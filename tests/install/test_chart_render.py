@@ -25,7 +25,7 @@ NAMESPACED_CONTRACT = {
     ("textclf.io", "trainingruns/status"): {"patch"},
     ("textclf.io", "textclassifiermodels/status"): {"patch"},
     ("textclf.io", "modelevaluations/status"): {"patch"},
-    ("batch", "jobs"): {"get", "list", "watch", "create", "patch"},
+    ("batch", "jobs"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "pods"): {"list", "watch"},
     ("", "events"): {"create"},
     ("apps", "deployments"): {"list", "watch", "create", "patch", "delete"},

@@ -143,7 +143,7 @@ def test_job_is_restricted_and_complete(
     pod = cluster.pending_pod("shape")  # admitted under the "restricted" Pod Security profile
     spec = job.spec
     assert spec.active_deadline_seconds == 3600
-    assert spec.ttl_seconds_after_finished == 600
+    assert spec.ttl_seconds_after_finished is None  # the operator deletes it, after the copy
     rules = spec.pod_failure_policy.rules
     assert rules[0].action == "FailJob"
     assert rules[0].on_exit_codes.values == list(codes.USER_ERROR_EXIT_CODES)
@@ -318,6 +318,95 @@ def test_bad_params_fail_and_missing_dependencies_wait(
     cluster.wait_code("orphan", codes.StatusCode.QUEUED)
     assert cluster.status("typo")["code"] == codes.StatusCode.FAILED
     assert cluster._read_job("typo") is None
+
+
+def _queued_reason(cluster: Cluster, run: str, reason: str) -> dict[str, Any]:
+    def queued() -> dict[str, Any] | None:
+        for c in cluster.status(run).get("conditions") or []:
+            if c["type"] == "Queued" and c["status"] == "True" and c["reason"] == reason:
+                return cast("dict[str, Any]", c)
+        return None
+
+    return eventually(queued, 60, f"{run}: Queued={reason}")
+
+
+def test_refused_job_is_shown_and_retried(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    """A quota that refuses the Job, and a Job of the run's name that is not the run's: each shows
+    in the run's Queued condition with the API server's words and a Warning Event, and the run goes
+    on once the cause is gone (retried with backoff, not failed)."""
+    cluster.create_model()
+    cluster.core.create_namespaced_resource_quota(
+        cluster.namespace,
+        cast("Any", {"metadata": {"name": "no-jobs"}, "spec": {"hard": {"count/jobs.batch": "0"}}}),
+    )
+    eventually(  # the quota controller has counted the namespace: admission now enforces it
+        lambda: (
+            (q := cluster.core.read_namespaced_resource_quota("no-jobs", cluster.namespace).status)
+            and q.hard
+        ),
+        60,
+        "the quota's status",
+    )
+    cluster.create_run("over-quota")
+    refused = _queued_reason(cluster, "over-quota", "JobRefused")
+    assert "(403)" in refused["message"]
+    assert "exceeded quota: no-jobs" in refused["message"]
+    assert cluster.status("over-quota")["code"] == codes.StatusCode.QUEUED
+    assert cluster._read_job("over-quota") is None
+    eventually(
+        lambda: any(r == "JobRefused" and "no-jobs" in m for r, m in cluster.events("over-quota")),
+        30,
+        "a JobRefused Event",
+    )
+    cluster.core.delete_namespaced_resource_quota("no-jobs", cluster.namespace)
+    job = cluster.job("over-quota")
+    assert job.metadata.owner_references[0].name == "over-quota"
+    eventually(
+        lambda: (
+            (st := cluster.status("over-quota")).get("jobName") == job.metadata.name
+            and all(c["reason"] != "JobRefused" for c in st["conditions"])
+        ),
+        30,
+        "the refusal gone from the status",
+    )
+
+    squatter = builders.job_name("squatted")  # made by hand before the run, suspended: no Pods
+    cluster.batch.create_namespaced_job(
+        cluster.namespace,
+        cast(
+            "Any",
+            {
+                "metadata": {"name": squatter},
+                "spec": {
+                    "suspend": True,
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": "busybox"}],
+                        }
+                    },
+                },
+            },
+        ),
+    )
+    cluster.create_run("squatted")
+    taken = _queued_reason(cluster, "squatted", "JobRefused")
+    assert f"Job {squatter} already exists" in taken["message"]
+    assert "no owner" in taken["message"]
+    cluster.batch.delete_namespaced_job(
+        squatter, cluster.namespace, propagation_policy="Background"
+    )
+    eventually(
+        lambda: (
+            (j := cluster._read_job("squatted")) is not None
+            and j.metadata.owner_references
+            and j.metadata.owner_references[0].name == "squatted"
+        ),
+        90,
+        "the run's own Job after the squatter is gone",
+    )
 
 
 def test_suspend_and_queue(operator: handlers.Runtime, cluster: Cluster, template: str) -> None:

@@ -4,7 +4,8 @@ The chart's ServiceAccount, ClusterRole and binding are applied to the real API 
 then runs with a token of that ServiceAccount (the same credentials it has in a cluster) through the
 paths that use each permission: a full lifecycle with progress (TokenReview), an evaluation of the
 trained version (its Job, its status), a suspended run that is
-resumed (Job patch), a Job deleted by hand (Job get), and a served model whose predictor Deployment
+resumed (Job patch), a Job deleted by hand (Job get), a finished run past its TTL (Job delete), and
+a served model whose predictor Deployment
 and Service are made, switched to a newer version and removed again. The API server's audit log then
 says what the operator did: no request may have been refused, and every granted (group, resource,
 verb) must have been used at least once.
@@ -198,6 +199,13 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
             job.metadata.name, restricted_namespace, propagation_policy="Background"
         )
         cluster.wait_code("rbac-lost", codes.StatusCode.FAILED)
+        # a finished run past its ttlSecondsAfterFinished: the operator deletes its Job
+        cluster.create_run("rbac-expiring", ttlSecondsAfterFinished=0)
+        expiring = cluster.pending_pod("rbac-expiring")
+        cluster.start_pod(expiring)
+        cluster.finish_pod(expiring, int(codes.ExitCode.NO_DATA), "")
+        cluster.wait_code("rbac-expiring", codes.StatusCode.FAILED)
+        eventually(lambda: cluster._read_job("rbac-expiring") is None, 60, "the expired Job")
         eventually(
             lambda: (cluster.model().get("status") or {}).get("latestVersion"), 30, "model status"
         )

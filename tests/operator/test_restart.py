@@ -6,10 +6,12 @@ holds one operator runtime.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import controlplane
-from tests.operator.support import Cluster, result_message, running_operator
+from tests.operator.support import Cluster, eventually, result_message, running_operator
 from textclf.api import codes
 
 pytestmark = pytest.mark.cluster
@@ -41,3 +43,39 @@ def test_restart_mid_run_loses_and_duplicates_nothing(
     assert sorted(r for r, _ in cluster.events("restarted")) == ["Queued", "Trained", "Training"]
     assert len(cluster.batch.list_namespaced_job(cluster.namespace).items) == 1
     assert len(cluster.pods("restarted")) == 1
+
+
+def test_result_outlives_the_ttl_while_the_operator_is_away(
+    control_plane: controlplane.ControlPlane,
+    cluster: Cluster,
+    template: str,
+) -> None:
+    """A run with ttlSecondsAfterFinished finishes while no operator runs, and stays unread past
+    its TTL: its Job and Pod are still there (the Job carries no TTL of its own), so the next
+    operator copies the result into the status; only then does it delete the Job."""
+    cluster.create_model()
+    with running_operator(control_plane):
+        cluster.create_run("short-lived", ttlSecondsAfterFinished=1)
+        pod = cluster.pending_pod("short-lived")
+        cluster.start_pod(pod)
+        cluster.wait_code("short-lived", codes.StatusCode.TRAINING)
+    cluster.finish_pod(pod, 0, result_message())
+    time.sleep(4)  # well past the TTL, with nobody to read the result
+    assert cluster._read_job("short-lived") is not None
+    assert len(cluster.pods("short-lived")) == 1
+    with running_operator(control_plane):
+        trained = cluster.wait_code("short-lived", codes.StatusCode.TRAINED)
+        eventually(lambda: cluster._read_job("short-lived") is None, 60, "the Job deleted")
+        eventually(lambda: not cluster.pods("short-lived"), 60, "its Pod collected")
+    assert trained["metrics"]["test"]["accuracy"] == pytest.approx(0.87)
+    assert trained["artifact"]["uri"] == "pvc://models/reviews/v1"
+    after = cluster.status("short-lived")
+    assert after["code"] == codes.StatusCode.TRAINED
+    assert after["metrics"] == trained["metrics"]
+    assert after["artifact"] == trained["artifact"]
+    model = eventually(
+        lambda: (m := cluster.model()).get("status", {}).get("latestVersion") and m,
+        30,
+        "the model's latest version",
+    )
+    assert model["status"]["latestVersion"]["run"] == "short-lived"

@@ -180,3 +180,20 @@ def test_pods_not_yet_seen_keep_the_status() -> None:
     training = _compute(JOB, [_pod("Running")])
     job = {**JOB, "status": {"active": 1}}
     assert _compute(job, [], previous=training) == training  # no QUEUED while the cache fills
+
+
+def test_a_finished_job_expires_only_once_its_result_is_in_the_status() -> None:
+    done = T0 + datetime.timedelta(minutes=5)
+    trained = trainingrun.TrainingRunStatus(
+        code=codes.StatusCode.TRAINED,
+        completion_time=done,
+        artifact=trainingrun.Artifact(uri="pvc://models/r", digest="sha256:" + "0" * 64),
+    )
+    assert runstatus.expiry(trained, 60) == done + datetime.timedelta(seconds=60)
+    assert runstatus.expiry(trained, None) is None  # no TTL: the Job stays
+    unread = trained.model_copy(update={"artifact": None})
+    assert runstatus.expiry(unread, 0) is None  # the Pods still hold the only copy
+    failed = trainingrun.TrainingRunStatus(code=codes.StatusCode.FAILED, completion_time=done)
+    assert runstatus.expiry(failed, 0) == done
+    training = trainingrun.TrainingRunStatus(code=codes.StatusCode.TRAINING)
+    assert runstatus.expiry(training, 0) is None

@@ -47,6 +47,10 @@ REASON_JOB_CREATED = "JobCreated"
 """The Job exists but no Pod runs yet."""
 REASON_JOB_SUSPENDED = "JobSuspended"
 """The Job is suspended (by the run's spec or by a queue such as Kueue)."""
+REASON_JOB_REFUSED = "JobRefused"
+"""The API server would not create the run's Job yet (a ResourceQuota, an admission webhook, a Job of
+that name that belongs to something else); its message is in the condition, and the operator
+retries with backoff."""
 REASON_WAITING = "WaitingForDependencies"
 """The run's model or template does not exist yet; the run starts when it does."""
 REASON_POD_PENDING = "PodPending"

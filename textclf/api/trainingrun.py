@@ -182,7 +182,10 @@ class TrainingRunSpec(common.Model):
         default=3, ge=0, le=100, description="Retries after infrastructure failures."
     )
     ttl_seconds_after_finished: int | None = common.field(
-        default=None, ge=0, description="Delete the finished Job (not the run) after this long."
+        default=None,
+        ge=0,
+        description="Seconds after the run finished when the operator deletes its Job and Pods "
+        "(never the run, never before the result is in the status).",
     )
     node_selector: common.NodeSelector | None = common.field(
         default=None, description="Node labels the training Pod must match."

@@ -89,10 +89,11 @@ runs it as this ServiceAccount and fails on a refused request or a rule it never
   resources: ["trainingruns/status", "textclassifiermodels/status", "modelevaluations/status"]
   verbs: ["patch"]
 # The reconciler creates each run's training Job (and each evaluation's Job) and patches spec.suspend; it reads a Job back
-# before it declares a run's Job lost. Deletion is left to garbage collection (owner references).
+# before it declares a run's Job lost. It deletes a finished run's Job itself, ttlSecondsAfterFinished
+# after the run's status holds the result (a Job-controller TTL could delete the result unread).
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "patch"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # The operator's watches follow training Pods (phase, exit code, termination message).
 - apiGroups: [""]
   resources: ["pods"]
