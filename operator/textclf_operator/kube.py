@@ -55,9 +55,14 @@ class Refused(Exception):
     """The API server refused an object as invalid (422); retrying the same object cannot help."""
 
 
+REJECTIONS = (403, 500)
+"""Answers to a create that the user must hear of: a ResourceQuota's or a webhook's 403, and the
+500 of a webhook that failed to answer."""
+
+
 class Rejected(Exception):
-    """The API server would not create the object now (a ResourceQuota's or an admission webhook's
-    403, 429, a 5xx): what it said, to show and to retry with backoff."""
+    """The API server would not create the object now (``REJECTIONS``): what it said, to show and
+    to retry with backoff."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"{status}: {message}")
@@ -84,8 +89,10 @@ def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
     except kubernetes.client.ApiException as err:
         if err.status in (400, 422):
             raise Refused(_refusal(err)) from err
+        if err.status in REJECTIONS:
+            raise Rejected(int(err.status), _refusal(err)) from err
         if err.status != 409:
-            raise Rejected(int(err.status or 0), _refusal(err)) from err
+            raise  # the API server is busy or starting (429, 503): retried, not worth a word
     existing = read_job(namespace, job["metadata"]["name"])
     if existing is None:
         raise RuntimeError(f"Job {job['metadata']['name']} conflicts but cannot be read")

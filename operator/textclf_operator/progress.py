@@ -1,21 +1,27 @@
 """The progress endpoint: training Pods POST their progress here; nothing else may.
 
 A request carries a projected ServiceAccount token of the progress audience. The operator asks the API
-server (TokenReview) who it belongs to; the review names the Pod the token is bound to, and that Pod
-must be a training Pod of a run, with the same UID. The run is taken from the Pod, never from the
-body, which carries numbers only. Reports faster than one per ``min_interval`` per run get 429.
+server (TokenReview, for that audience) who it belongs to; nothing in the token is believed before
+that. The review names the Pod the token is bound to, and that Pod must be a training Pod of a run,
+with the same UID. The run is taken from the Pod, never from the body, which carries numbers only.
+
+Load it can take: reviews are cached (a positive one for a minute, a refusal for ``NEGATIVE_TTL``
+seconds, so a stream of bad tokens costs the API server one review each), at most
+``SOURCE_LIMIT`` requests per ``SOURCE_WINDOW`` seconds are read from one address (429
+``rate_limited``), and reports faster than one per ``min_interval`` per run get 429 ``throttled``.
+The 202 goes back before the run's reconcile, which runs in the background: a slow API server
+never holds a trainer up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import collections
 import dataclasses
 import datetime
 import hashlib
-import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pydantic
@@ -27,9 +33,15 @@ from textclf_operator import builders, cache, metrics
 MAX_BODY = 16 * 1024
 REVIEW_TTL = 60.0
 """Seconds a positive TokenReview is reused for the same token (tokens live an hour or more)."""
+NEGATIVE_TTL = 10.0
+"""Seconds a refused token stays refused without another TokenReview."""
+SOURCE_LIMIT = 100
+SOURCE_WINDOW = 10.0
+"""At most SOURCE_LIMIT requests per SOURCE_WINDOW seconds from one address are looked at."""
+MAX_REMEMBERED = 10_000
 
 Review = Callable[[str, str], dict[str, Any]]  # (token, audience) -> TokenReview status
-OnProgress = Callable[[cache.Key], Awaitable[None]]
+OnProgress = Callable[[cache.Key], Coroutine[Any, Any, None]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,17 +83,6 @@ def _controller_uid(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def _claimed_audiences(token: str) -> list[str]:
-    """The ``aud`` claim of a JWT, read without verifying it: only to skip hopeless reviews."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return []
-    aud = claims.get("aud") if isinstance(claims, dict) else None
-    return [aud] if isinstance(aud, str) else [str(a) for a in aud or []]
-
-
 class Endpoint:
     """The aiohttp application behind ``channels.PROGRESS_PATH``."""
 
@@ -101,28 +102,52 @@ class Endpoint:
         self.clock = clock
         self.latest: dict[cache.Key, trainingrun.Progress] = {}
         self._accepted_at: dict[cache.Key, float] = {}
-        self._reviews: dict[str, tuple[float, Identity]] = {}
+        self._reviews: dict[str, tuple[float, Identity | Refused]] = {}
         self._reviewing = asyncio.Semaphore(4)
+        self._sources: dict[str, collections.deque[float]] = {}  # address -> admitted at
+        self._reconciles: set[asyncio.Task[None]] = set()
 
     def app(self) -> web.Application:
         application = web.Application(client_max_size=MAX_BODY)
         application.router.add_post(channels.PROGRESS_PATH, self.handle)
         return application
 
+    def _admit(self, source: str) -> None:
+        """429 when ``SOURCE_LIMIT`` requests from this address were admitted in the last
+        ``SOURCE_WINDOW`` seconds (a sliding window)."""
+        now = self.clock()
+        admitted = self._sources.get(source)
+        if admitted is None:
+            if len(self._sources) > MAX_REMEMBERED:
+                self._sources.clear()
+            admitted = self._sources[source] = collections.deque()
+        while admitted and now - admitted[0] >= SOURCE_WINDOW:
+            admitted.popleft()
+        if len(admitted) >= SOURCE_LIMIT:
+            raise Refused(
+                429,
+                "rate_limited",
+                f"more than {SOURCE_LIMIT} requests in {SOURCE_WINDOW:g}s from {source}",
+            )
+        admitted.append(now)
+
     async def _identify(self, token: str) -> Identity:
-        if channels.PROGRESS_AUDIENCE not in _claimed_audiences(token):
-            # Not even claiming our audience: refuse without spending a TokenReview on it.
-            raise Refused(401, "wrong_audience", "token is not for the progress audience")
         digest = hashlib.sha256(token.encode()).hexdigest()
         now = self.clock()
         cached = self._reviews.get(digest)
         if cached and cached[0] > now:
+            if isinstance(cached[1], Refused):
+                raise cached[1]
             return cached[1]
         async with self._reviewing:  # bounded: a flood of requests cannot starve the reconciler
             status = await asyncio.to_thread(self.review, token, channels.PROGRESS_AUDIENCE)
-        identity = identity_of(status)
-        if len(self._reviews) > 10_000:
+        if len(self._reviews) > MAX_REMEMBERED:
             self._reviews.clear()
+        try:
+            identity = identity_of(status)
+        except Refused as refused:
+            self._reviews[digest] = (now + NEGATIVE_TTL, refused)
+            raise
         self._reviews[digest] = (now + REVIEW_TTL, identity)
         return identity
 
@@ -170,10 +195,13 @@ class Endpoint:
                 headers=headers,
             )
         metrics.PROGRESS_REQUESTS.labels("accepted").inc()
-        await self.on_progress(key)
+        task = asyncio.get_running_loop().create_task(self.on_progress(key))
+        self._reconciles.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._reconciles.discard)
         return web.json_response({"accepted": True}, status=202)
 
     async def _accept(self, request: web.Request) -> cache.Key:
+        self._admit(request.remote or "unknown")
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or not header[7:].strip():
             raise Refused(401, "no_token", "send a progress token as 'Authorization: Bearer ...'")

@@ -17,7 +17,7 @@ import pytest
 
 from tests.operator.support import Cluster, eventually, post_progress, result_message
 from textclf.api import channels, codes
-from textclf_operator import builders, handlers
+from textclf_operator import builders, handlers, progress
 
 pytestmark = pytest.mark.cluster
 
@@ -267,6 +267,30 @@ def test_progress_is_refused_from_strangers(
         30,
         "the accepted report in status",
     )
+    # A flood from one address: at most SOURCE_LIMIT requests a window are looked at (a bad token
+    # costs one TokenReview, then stays refused from the cache), the rest get 429 before any
+    # token is read, a genuine one included.
+    answers = [_post(operator, "not-a-token") for _ in range(progress.SOURCE_LIMIT + 20)]
+    looked_at = [a for a in answers if a != (429, "rate_limited")]
+    assert set(looked_at) == {(401, "unauthenticated")}
+    assert len(looked_at) <= progress.SOURCE_LIMIT
+    assert len(answers) - len(looked_at) >= 20
+    assert _post(operator, token) == (429, "rate_limited")
+
+
+def _post(state: handlers.Runtime, token: str) -> tuple[int, str]:
+    """POST a report; the HTTP status and the endpoint's error word ("" when accepted)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{state.progress_port}{channels.PROGRESS_PATH}",
+        data=b'{"percent": 60}',
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status), ""
+    except urllib.error.HTTPError as err:
+        return int(err.code), str(json.loads(err.read()).get("error"))
 
 
 def test_bad_params_fail_and_missing_dependencies_wait(
