@@ -35,8 +35,13 @@ def _version(run: Mapping[str, Any]) -> textclassifiermodel.Version:
 def latest_version(
     runs: Sequence[Mapping[str, Any]], now: datetime.datetime
 ) -> textclassifiermodel.Version | None:
-    """The newest trained version among ``runs`` (the model's own), or None."""
-    trained = [v for v in map(_version, runs) if v.code == codes.StatusCode.TRAINED]
+    """The newest trained version among ``runs`` (the model's own) whose artifact is known, or
+    None: a run trained but not yet read (its result still in its Pod) is no version to serve."""
+    trained = [
+        v
+        for v in map(_version, runs)
+        if v.code == codes.StatusCode.TRAINED and v.artifact_uri is not None
+    ]
     return max(trained, key=lambda v: (v.trained_at or now, v.run)) if trained else None
 
 

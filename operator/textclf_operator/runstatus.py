@@ -106,6 +106,26 @@ def last_finished(pods: Sequence[Mapping[str, Any]], phase: str) -> Mapping[str,
     return max(done, key=lambda p: str((terminated(p) or {}).get("finishedAt") or ""))
 
 
+POD_WAIT = datetime.timedelta(seconds=60)
+"""How long a failed Job's verdict waits for its failed Pod to show in the watch."""
+
+
+def _failed_pod_unseen(
+    job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], now: datetime.datetime
+) -> bool:
+    """A Job event can come before the event of the Pod that failed it. Its verdict (a user error
+    or not) comes from that Pod's exit code and termination message, and a verdict stands once
+    written, so it waits for the Pod: up to ``POD_WAIT`` after the Job failed (a Pod deleted by
+    hand never comes). A deadline needs no Pod."""
+    failed = job_condition(job, "Failed") or {}
+    if failed.get("reason") == "DeadlineExceeded" or last_finished(pods, "Failed") is not None:
+        return False
+    if not (job.get("status") or {}).get("failed"):
+        return False
+    since = parse_time(failed.get("lastTransitionTime"))
+    return since is None or now - since < POD_WAIT
+
+
 def _failure(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> _State:
     failed = job_condition(job, "Failed") or {}
     reason = str(failed.get("reason") or "")
@@ -193,6 +213,8 @@ def _state(o: Observed) -> _State | None:
             codes.StatusCode.TRAINED, reason=conds.REASON_TRAINED, message=message, result=result
         )
     if job_condition(job, "Failed"):
+        if _failed_pod_unseen(job, o.pods, o.now):
+            return None  # the verdict depends on its exit code: wait for the Pod's event
         return _failure(job, o.pods)
     if (job.get("spec") or {}).get("suspend"):
         return _State(

@@ -197,3 +197,28 @@ def test_a_finished_job_expires_only_once_its_result_is_in_the_status() -> None:
     assert runstatus.expiry(failed, 0) == done
     training = trainingrun.TrainingRunStatus(code=codes.StatusCode.TRAINING)
     assert runstatus.expiry(training, 0) is None
+
+
+def test_a_failed_job_waits_for_its_failed_pod_before_the_verdict() -> None:
+    """The Job's Failed event came first: no INTERNAL_ERROR frozen in place of the user error."""
+    training = _compute(JOB, [_pod("Running")])
+    job = _job(("Failed", "PodFailurePolicy"))
+    job["status"]["failed"] = 1
+    job["status"]["conditions"][0]["lastTransitionTime"] = "2026-11-25T12:01:00Z"
+    soon = T0 + datetime.timedelta(minutes=1, seconds=5)
+    assert _compute(job, [_pod("Running")], previous=training, now=soon) == training
+    pod = _pod("Failed", exitCode=11, finishedAt="2026-11-25T12:01:00Z")
+    verdict = _compute(job, [pod], previous=training, now=soon)
+    assert (verdict.code, verdict.detail_code) == (
+        codes.StatusCode.FAILED,
+        codes.DetailCode.NO_DATA,
+    )
+    # a Pod that never shows (deleted by hand): after POD_WAIT the Job's word is taken
+    late = T0 + datetime.timedelta(minutes=1) + runstatus.POD_WAIT
+    given_up = _compute(job, [], previous=training, now=late)
+    assert given_up.code == codes.StatusCode.FAILED
+    # a deadline kills the Pods itself: nothing to wait for
+    deadline = _job(("Failed", "DeadlineExceeded"))
+    deadline["status"]["failed"] = 1
+    timed_out = _compute(deadline, [], previous=training, now=soon)
+    assert timed_out.detail_code == codes.DetailCode.TIMED_OUT

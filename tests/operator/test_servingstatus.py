@@ -55,6 +55,17 @@ def test_empty_version_serves_the_latest_trained_with_its_artifact() -> None:
     assert choice.served.credentials == "s3-creds"
 
 
+def test_a_trained_run_without_its_artifact_is_no_version_yet() -> None:
+    unread = _run("reviews-v2")
+    unread["metadata"]["creationTimestamp"] = "2026-01-02T00:00:00Z"
+    unread["status"]["completionTime"] = "2026-01-02T00:00:00Z"
+    del unread["status"]["artifact"]  # trained, its result not yet read from the Pod
+    latest = modelstatus.latest_version([_run("reviews-v1"), unread], NOW)
+    assert latest is not None
+    assert latest.run == "reviews-v1"
+    assert modelstatus.latest_version([unread], NOW) is None
+
+
 def test_no_trained_version() -> None:
     choice = _choose("", [_run("reviews-v1", trained=False)])
     assert choice.served is None
