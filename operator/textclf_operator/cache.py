@@ -1,8 +1,10 @@
 """The objects the operator's watches have seen, by kind, namespace and name: a small informer cache.
 
 Handlers put every watch event here before they reconcile, so a reconcile reads memory instead of
-asking the API server (one list+watch per kind, not one GET per object per change). The cache may
-lag a moment behind the API server; reconciles are level-based and the next event corrects them.
+asking the API server (one list+watch per kind, not one GET per object per change). At startup it is
+filled from one list per kind before any watch starts (``fill``), so the first reconciles see the
+whole world. The cache may lag a moment behind the API server; reconciles are level-based and the
+next event corrects them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ class Cache:
         if held is not None and _newer(held, body):
             return
         objects[key] = copy.deepcopy(dict(body))
+
+    def fill(self, kind: str, listed: list[dict[str, Any]]) -> None:
+        """Start from a list of ``kind`` (before any watch event): what is already held, from a
+        watch, is as new or newer and stays."""
+        objects = self._objects.setdefault(kind, {})
+        for body in listed:
+            meta = body.get("metadata") or {}
+            key = (str(meta.get("namespace") or ""), str(meta["name"]))
+            if key not in objects:
+                objects[key] = copy.deepcopy(body)
 
     def remove(self, kind: str, namespace: str, name: str) -> None:
         self._objects.get(kind, {}).pop((namespace, name), None)

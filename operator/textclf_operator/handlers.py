@@ -7,6 +7,7 @@ the cache, the reconciler, the progress endpoint and the metrics server.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -83,6 +84,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     )
     rec = reconciler.Reconciler(settings=own, objects=objects, latest_progress=endpoint.latest.get)
     holder["r"] = rec
+    await _fill(objects)
     runner = web.AppRunner(endpoint.app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "0.0.0.0", own.progress_port)
@@ -94,6 +96,31 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     metrics_port = metrics.serve(own.metrics_port)
     RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port)
     log.info("textclf operator started: progress endpoint on :%d", port)
+
+
+WATCHED: tuple[tuple[str, str], ...] = (
+    (cache.TEMPLATES, ""),
+    (cache.MODELS, ""),
+    (cache.RUNS, ""),
+    (cache.EVALUATIONS, ""),
+    (cache.JOBS, builders.RUN_LABEL),
+    (cache.JOBS, evaljobs.EVALUATION_LABEL),
+    (cache.PODS, builders.RUN_LABEL),
+    (cache.PODS, evaljobs.EVALUATION_LABEL),
+    (cache.DEPLOYMENTS, f"app.kubernetes.io/name={predictors.NAME},{builders.MODEL_LABEL}"),
+    (cache.SERVICES, f"app.kubernetes.io/name={predictors.NAME},{builders.MODEL_LABEL}"),
+)
+"""What the watches below follow, as (kind, label selector): listed once at startup."""
+
+
+async def _fill(objects: cache.Cache) -> None:
+    """List everything the watches will follow before the first of them starts (kopf starts its
+    watches after the startup handlers), so no reconcile sees a partial world: a model before
+    its runs, a failed Job before its Pods. Label selectors keep the lists to our own objects."""
+    for kind, selector in WATCHED:
+        listed = await asyncio.to_thread(kube.list_objects, kind, selector)
+        objects.fill(kind, listed)
+        log.info("listed %d %s (%s)", len(listed), kind, selector or "all")
 
 
 @kopf.on.cleanup()

@@ -176,6 +176,47 @@ def delete(kind: str, namespace: str, name: str, uid: str) -> None:
             raise
 
 
+def list_objects(plural: str, label_selector: str = "") -> list[dict[str, Any]]:
+    """Every object of one kind the operator watches, in all namespaces (``label_selector`` as the
+    API server reads it), as watch events carry them: what a fresh cache starts from."""
+    client = _api_client()
+    _count()
+    if plural in CUSTOM_KINDS:
+        custom = kubernetes.client.CustomObjectsApi(client)
+        listed: dict[str, Any] = cast(
+            "dict[str, Any]",
+            custom.list_cluster_custom_object(
+                GROUP, VERSION, plural, label_selector=label_selector
+            ),
+        )
+        return [dict(item) for item in listed.get("items") or []]
+    api_version, kind, call = {
+        "jobs": (
+            "batch/v1",
+            "Job",
+            kubernetes.client.BatchV1Api(client).list_job_for_all_namespaces,
+        ),
+        "pods": ("v1", "Pod", kubernetes.client.CoreV1Api(client).list_pod_for_all_namespaces),
+        "services": (
+            "v1",
+            "Service",
+            kubernetes.client.CoreV1Api(client).list_service_for_all_namespaces,
+        ),
+        "deployments": (
+            "apps/v1",
+            "Deployment",
+            kubernetes.client.AppsV1Api(client).list_deployment_for_all_namespaces,
+        ),
+    }[plural]
+    items = cast("Any", call(label_selector=label_selector)).items
+    return [{**_to_dict(item), "apiVersion": api_version, "kind": kind} for item in items]
+
+
+CUSTOM_KINDS = frozenset(
+    {"trainingruns", "textclassifiermodels", "modelevaluations", "trainingtemplates"}
+)
+
+
 def write_status(
     plural: str, namespace: str, name: str, uid: str, status: dict[str, Any]
 ) -> dict[str, Any]:

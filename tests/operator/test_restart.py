@@ -79,3 +79,30 @@ def test_result_outlives_the_ttl_while_the_operator_is_away(
         "the model's latest version",
     )
     assert model["status"]["latestVersion"]["run"] == "short-lived"
+
+
+def test_a_restart_starts_from_the_whole_world(
+    control_plane: controlplane.ControlPlane,
+    cluster: Cluster,
+    template: str,
+) -> None:
+    """The next operator lists every kind before its watches start, so its first reconcile of a
+    model already sees the model's runs: the latest version is never dropped and re-announced."""
+    cluster.create_model()
+    with running_operator(control_plane):
+        cluster.create_run("kept")
+        pod = cluster.pending_pod("kept")
+        cluster.start_pod(pod)
+        cluster.finish_pod(pod, 0, result_message())
+        cluster.wait_code("kept", codes.StatusCode.TRAINED)
+        eventually(lambda: (cluster.model().get("status") or {}).get("latestVersion"), 30, "latest")
+    before = cluster.model()["metadata"]["resourceVersion"]
+    with running_operator(control_plane):
+        cluster.create_model("barrier")  # reconciled after the first listing: a barrier
+        eventually(lambda: cluster.model("barrier").get("status"), 30, "the barrier's status")
+        time.sleep(2)
+    model = cluster.model()
+    assert model["status"]["latestVersion"]["run"] == "kept"
+    assert model["metadata"]["resourceVersion"] == before  # nothing to write: nothing changed
+    announced = [r for r, _ in cluster.events("reviews") if r == "VersionTrained"]
+    assert announced == ["VersionTrained"]
