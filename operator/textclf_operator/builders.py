@@ -42,6 +42,12 @@ def job_name(run_name: str) -> str:
     return f"{run_name}-train"
 
 
+MANAGED_BY = ("app.kubernetes.io/managed-by", "textclf-operator")
+"""On every object the operator makes (training and evaluation Jobs and Pods, predictors)."""
+MANAGED_SELECTOR = "=".join(MANAGED_BY)
+"""The label selector of the operator's own objects: its watches ask the API server for these only."""
+
+
 def labels(run_name: str, model_name: str) -> dict[str, str]:
     """Labels of the Job and its Pods: the recommended app.kubernetes.io set plus our keys."""
     return {
@@ -49,7 +55,7 @@ def labels(run_name: str, model_name: str) -> dict[str, str]:
         "app.kubernetes.io/instance": run_name,
         "app.kubernetes.io/component": "trainer",
         "app.kubernetes.io/part-of": "textclf",
-        "app.kubernetes.io/managed-by": "textclf-operator",
+        MANAGED_BY[0]: MANAGED_BY[1],
         RUN_LABEL: run_name,
         MODEL_LABEL: model_name,
     }

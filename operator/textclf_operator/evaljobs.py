@@ -31,7 +31,7 @@ def labels(evaluation: str, model: str) -> dict[str, str]:
         "app.kubernetes.io/instance": evaluation,
         "app.kubernetes.io/component": "evaluator",
         "app.kubernetes.io/part-of": "textclf",
-        "app.kubernetes.io/managed-by": "textclf-operator",
+        builders.MANAGED_BY[0]: builders.MANAGED_BY[1],
         EVALUATION_LABEL: evaluation,
         builders.MODEL_LABEL: model,
     }

@@ -69,6 +69,8 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.finalizer = f"{prefix}/finalizer"
     settings.posting.enabled = False  # our Events come from the reconciler, one per transition
     settings.watching.server_timeout = 300
+    for group, version, plural in OWN_KINDS:  # ours only, filtered by the API server
+        settings.watching.label_selectors[group, version, plural] = builders.MANAGED_SELECTOR
     own = config.Config.from_env()
     objects = cache.Cache()
     holder: dict[str, reconciler.Reconciler] = {}
@@ -97,6 +99,14 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port)
     log.info("textclf operator started: progress endpoint on :%d", port)
 
+
+OWN_KINDS = (
+    ("batch", "v1", "jobs"),
+    ("", "v1", "pods"),
+    ("apps", "v1", "deployments"),
+    ("", "v1", "services"),
+)
+"""Built-in kinds the operator watches only for the objects it made (``builders.MANAGED_BY``)."""
 
 WATCHED: tuple[tuple[str, str], ...] = (
     (cache.TEMPLATES, ""),

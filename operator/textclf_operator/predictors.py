@@ -62,7 +62,7 @@ def labels(model: str, version: str | None = None) -> dict[str, str]:
         "app.kubernetes.io/instance": model,
         "app.kubernetes.io/component": serving.COMPONENT,
         "app.kubernetes.io/part-of": "textclf",
-        "app.kubernetes.io/managed-by": "textclf-operator",
+        builders.MANAGED_BY[0]: builders.MANAGED_BY[1],
         builders.MODEL_LABEL: model,
     }
     if version is not None:

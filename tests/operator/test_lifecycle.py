@@ -254,9 +254,13 @@ def test_progress_is_refused_from_strangers(
     assert post_progress(operator, cluster.token(pod, audience="other-audience"), report) == 401
     stranger = _plain_pod(cluster, "stranger", {})
     assert post_progress(operator, cluster.token(stranger), report) == 403
-    impostor = _plain_pod(cluster, "impostor", {builders.RUN_LABEL: "guarded"})
+    impostor = _plain_pod(
+        cluster,
+        "impostor",
+        {builders.RUN_LABEL: "guarded", builders.MANAGED_BY[0]: builders.MANAGED_BY[1]},
+    )
     eventually(lambda: operator.objects.get("pods", cluster.namespace, "impostor"), 30, "cached")
-    # labelled as the run's, but not made by the run's Job: refused
+    # labelled as the run's and as ours, but not made by the run's Job: refused
     assert post_progress(operator, cluster.token(impostor), {"percent": 99}) == 403
     token = cluster.token(pod)
     assert post_progress(operator, token, {"percent": 500}) == 400

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import urllib.parse
 from typing import Any, cast
 
 import kubernetes
@@ -33,7 +34,7 @@ from tests.operator.support import (
     running_operator,
 )
 from textclf.api import GROUP, VERSION, codes, serving
-from textclf_operator import predictors
+from textclf_operator import builders, handlers, predictors
 
 pytestmark = pytest.mark.cluster
 
@@ -232,6 +233,21 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
             "the template's status",
         )
     entries = _audited(control_plane, username)
+    # The built-in kinds are watched for the operator's own objects only, filtered by the API server.
+    for group, _version, plural in handlers.OWN_KINDS:
+        watches = [
+            e["requestURI"]
+            for e in entries
+            if e["verb"] == "watch"
+            and (e.get("objectRef") or {}).get("resource") == plural
+            and (e.get("objectRef") or {}).get("apiGroup", "") == group
+        ]
+        assert watches, f"no watch of {plural}"
+        selectors = [
+            urllib.parse.parse_qs(urllib.parse.urlsplit(uri).query).get("labelSelector")
+            for uri in watches
+        ]
+        assert all(found == [builders.MANAGED_SELECTOR] for found in selectors), watches
     refused = [
         f"{e['verb']} {e.get('objectRef', {}).get('resource')}: "
         f"{e.get('responseStatus', {}).get('message')}"
