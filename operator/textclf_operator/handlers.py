@@ -87,6 +87,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     rec = reconciler.Reconciler(settings=own, objects=objects, latest_progress=endpoint.latest.get)
     holder["r"] = rec
     await _fill(objects)
+    rec.start()
     runner = web.AppRunner(endpoint.app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "0.0.0.0", own.progress_port)
@@ -136,6 +137,8 @@ async def _fill(objects: cache.Cache) -> None:
 @kopf.on.cleanup()
 async def stop(**_: Any) -> None:
     global RUNTIME  # noqa: PLW0603
+    if RUNTIME is not None:
+        await RUNTIME.reconciler.stop()
     if RUNTIME is not None and RUNTIME.web_runner is not None:
         await RUNTIME.web_runner.cleanup()
     RUNTIME = None

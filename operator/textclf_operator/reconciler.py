@@ -6,7 +6,9 @@ status with ``runstatus`` and writes it only when it changed, with an Event and 
 change of code. A model's reconcile resolves ``spec.serving`` to a version (``servingstatus``),
 applies the predictor Deployment and Service (``predictors``) only where the cached ones differ,
 removes them when serving is off, and computes the model's status from its runs and the Deployment.
-Reconciles of one object never overlap (a lock per object); a failed one is retried with backoff.
+Asks for a reconcile go through a work queue (``workqueue``): they coalesce per object, a bounded
+set of workers runs them, reconciles of one object never overlap, and a failed one is retried with
+backoff.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from textclf_operator import (
     servingstatus,
     stored,
     templatestatus,
+    workqueue,
 )
 from textclf_operator.cache import (
     DEPLOYMENTS,
@@ -48,6 +51,9 @@ from textclf_operator.cache import (
 )
 
 log = logging.getLogger(__name__)
+
+WORKERS = 8
+"""Reconciles at once (each spends most of its time waiting on the API server)."""
 
 PREDICTOR_KINDS = {DEPLOYMENTS: "Deployment", SERVICES: "Service"}
 """The objects the operator makes for a served model: cache kind -> Kubernetes kind."""
@@ -105,35 +111,40 @@ class Reconciler:
         objects: cache.Cache,
         latest_progress: Callable[[cache.Key], trainingrun.Progress | None],
         clock: Callable[[], datetime.datetime] = utcnow,
+        workers: int = WORKERS,
     ) -> None:
         self.settings = settings
         self.objects = objects
         self.latest_progress = latest_progress
         self.clock = clock
-        self._locks: dict[tuple[str, cache.Key], asyncio.Lock] = {}
-        self._failures: dict[tuple[str, cache.Key], int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._retries: dict[tuple[str, cache.Key], asyncio.Task[None]] = {}
-        """The one pending retry per object: failures while it waits do not start more."""
+        self.queue: workqueue.WorkQueue[tuple[str, cache.Key]] = workqueue.WorkQueue(
+            self._dispatch, workers=workers
+        )
         self._applied: dict[tuple[str, cache.Key], tuple[str, int | None]] = {}
         """Per predictor object: (uid, generation) our last apply left, to notice hand edits."""
 
     # --- scheduling ------------------------------------------------------------------------------
+    # Every ask for a reconcile goes to the work queue and returns at once: events coalesce, a
+    # bounded set of workers reconciles, one object is never reconciled twice at the same time,
+    # and a failed reconcile comes back with backoff (``workqueue``).
 
-    def _lock(self, kind: str, key: cache.Key) -> asyncio.Lock:
-        return self._locks.setdefault((kind, key), asyncio.Lock())
+    def start(self) -> None:
+        self.queue.start()
+
+    async def stop(self) -> None:
+        await self.queue.stop()
 
     async def run(self, namespace: str, name: str) -> None:
-        await self._guarded(RUNS, (namespace, name), self._reconcile_run)
+        self.queue.add((RUNS, (namespace, name)))
 
     async def model(self, namespace: str, name: str) -> None:
-        await self._guarded(MODELS, (namespace, name), self._reconcile_model)
+        self.queue.add((MODELS, (namespace, name)))
 
     async def evaluation(self, namespace: str, name: str) -> None:
-        await self._guarded(EVALUATIONS, (namespace, name), self._reconcile_evaluation)
+        self.queue.add((EVALUATIONS, (namespace, name)))
 
-    async def _reconcile_evaluation(self, namespace: str, name: str) -> None:
-        await evalreconcile.reconcile(self, namespace, name)
+    async def template(self, name: str) -> None:
+        self.queue.add((TEMPLATES, ("", name)))
 
     async def evaluations_waiting(self, namespace: str, model: str | None = None) -> None:
         """Reconcile the evaluations that have no Job yet (of ``model``): what they wait for may
@@ -141,59 +152,29 @@ class Reconciler:
         for key in evalreconcile.waiting(self, namespace, model):
             await self.evaluation(*key)
 
-    async def template(self, name: str) -> None:
-        await self._guarded(TEMPLATES, ("", name), self._reconcile_template)
-
-    async def _guarded(
-        self,
-        kind: str,
-        key: cache.Key,
-        work: Callable[[str, str], Any],
-    ) -> None:
+    async def _dispatch(self, item: tuple[str, cache.Key]) -> None:
+        kind, key = item
+        work = {
+            RUNS: self._reconcile_run,
+            MODELS: self._reconcile_model,
+            EVALUATIONS: self._reconcile_evaluation,
+            TEMPLATES: self._reconcile_template,
+        }[kind]
         try:
-            async with self._lock(kind, key):
-                await work(*key)
-        except Exception as err:  # any failure is retried, never lost
-            failures = self._failures.get((kind, key), 0) + 1
-            self._failures[(kind, key)] = failures
-            delay = min(60.0, 0.5 * 2**failures)
+            await work(*key)
+        except Exception:
             metrics.RECONCILE_ERRORS.labels(kind).inc()
-            log.warning("reconcile of %s %s/%s failed (%s); retry in %.1fs", kind, *key, err, delay)
-            self._later(delay, kind, key)
-        else:
-            self._failures.pop((kind, key), None)
+            raise
+
+    async def _reconcile_evaluation(self, namespace: str, name: str) -> None:
+        await evalreconcile.reconcile(self, namespace, name)
 
     def _later(self, delay: float, kind: str, key: cache.Key) -> None:
-        pending = self._retries.get((kind, key))
-        if pending is not None and not pending.done():
-            return  # one retry per object: its own failure schedules the next, further out
-
-        async def again() -> None:
-            await asyncio.sleep(delay)
-            self._retries.pop((kind, key), None)
-            if kind == RUNS:
-                await self.run(*key)
-            elif kind == TEMPLATES:
-                await self.template(key[1])
-            elif kind == EVALUATIONS:
-                await self.evaluation(*key)
-            else:
-                await self.model(*key)
-
-        task = asyncio.get_running_loop().create_task(again())
-        self._tasks.add(task)
-        self._retries[(kind, key)] = task
-        task.add_done_callback(self._tasks.discard)
+        self.queue.add_after(delay, (kind, key))
 
     def forget(self, kind: str, key: cache.Key) -> None:
-        """Drop what is kept for a deleted object (its lock, its failure count)."""
-        lock = self._locks.get((kind, key))
-        if lock is not None and not lock.locked():
-            del self._locks[(kind, key)]
-        self._failures.pop((kind, key), None)
-        pending = self._retries.pop((kind, key), None)
-        if pending is not None:
-            pending.cancel()  # nothing left to retry
+        """Drop what is kept for a deleted object (its retry, its failure count)."""
+        self.queue.forget((kind, key))
         if kind == MODELS:  # its predictor objects go by garbage collection
             for plural in PREDICTOR_KINDS:
                 self._applied.pop((plural, (key[0], serving.predictor_name(key[1]))), None)
@@ -344,7 +325,7 @@ class Reconciler:
         )
         await self._write_run(run, previous, status)
         if refused:
-            raise RetryLater(refused)  # the status says why; _guarded backs off and retries
+            raise RetryLater(refused)  # the status says why; the work queue backs off and retries
         if job is not None:
             await self._expire_job(job, runstatus.expiry(status, spec.ttl_seconds_after_finished))
 

@@ -248,6 +248,7 @@ def test_progress_is_refused_from_strangers(
     cluster.create_run("guarded")
     pod = cluster.pending_pod("guarded")
     cluster.start_pod(pod)
+    cluster.wait_code("guarded", codes.StatusCode.TRAINING)  # the operator has seen the Pod
     report = {"percent": 50}
     assert post_progress(operator, None, report) == 401
     assert post_progress(operator, "not-a-token", report) == 401

@@ -142,6 +142,7 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
         cluster.create_run("rbac-full")
         pod = cluster.pending_pod("rbac-full")
         cluster.start_pod(pod)
+        cluster.wait_code("rbac-full", codes.StatusCode.TRAINING)  # the operator has seen the Pod
         assert post_progress(state, cluster.token(pod), {"percent": 10}) == 202
         cluster.finish_pod(pod, 0, result_message())
         cluster.wait_code("rbac-full", codes.StatusCode.TRAINED)
