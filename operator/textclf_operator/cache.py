@@ -42,6 +42,24 @@ def _newer(held: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:
         return False
 
 
+def _later_than(held: Mapping[str, Any], version: str) -> bool:
+    """Whether ``held`` was written after a list at ``version`` (integers on etcd; else: no)."""
+    try:
+        return int((held.get("metadata") or {}).get("resourceVersion", "")) > int(version)
+    except ValueError:
+        return False
+
+
+def matches(labels: Mapping[str, str], selector: str) -> bool:
+    """Whether ``labels`` satisfy a label selector of ``key`` and ``key=value`` terms joined by
+    commas (the forms the operator's watches use); the empty selector matches everything."""
+    for term in filter(None, selector.split(",")):
+        key, sep, value = term.partition("=")
+        if key not in labels or (sep and labels[key] != value):
+            return False
+    return True
+
+
 class Cache:
     """Latest seen body of each object of each kind."""
 
@@ -68,6 +86,30 @@ class Cache:
             key = (str(meta.get("namespace") or ""), str(meta["name"]))
             if key not in objects:
                 objects[key] = copy.deepcopy(body)
+
+    def resync(
+        self, kind: str, listed: list[dict[str, Any]], version: str, selector: str = ""
+    ) -> int:
+        """Bring ``kind`` in line with a fresh list taken at resourceVersion ``version`` of the
+        objects ``selector`` selects: listed objects are kept (unless a newer one is held), and
+        held ones the list lacks are removed (a deletion whose watch event was lost, e.g. across
+        a re-list after 410 Gone), unless they are newer than the list. The number removed."""
+        for body in listed:
+            self.put(kind, body)
+        present = {
+            (str(b["metadata"].get("namespace") or ""), str(b["metadata"]["name"])) for b in listed
+        }
+        objects = self._objects.get(kind, {})
+        gone = [
+            key
+            for key, held in objects.items()
+            if key not in present
+            and matches(((held.get("metadata") or {}).get("labels") or {}), selector)
+            and not _later_than(held, version)
+        ]
+        for key in gone:
+            del objects[key]
+        return len(gone)
 
     def remove(self, kind: str, namespace: str, name: str) -> None:
         self._objects.get(kind, {}).pop((namespace, name), None)

@@ -31,6 +31,10 @@ class Config:
     """Image of the predictor Deployments (``python -m textclf_trainer serve``): the trainer image,
     which the chart sets from ``trainingTemplates.image``."""
 
+    resync_seconds: float = 300.0
+    """Every this many seconds the operator re-lists what it watches, drops from its cache what
+    is gone (a lost deletion event) and reconciles everything once more."""
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
         env = dict(os.environ if env is None else env)
@@ -46,4 +50,5 @@ class Config:
                 env.get("TEXTCLF_PROGRESS_MIN_INTERVAL", defaults.progress_min_interval)
             ),
             predictor_image=env.get("TEXTCLF_PREDICTOR_IMAGE", defaults.predictor_image),
+            resync_seconds=float(env.get("TEXTCLF_RESYNC_SECONDS", defaults.resync_seconds)),
         )

@@ -43,6 +43,7 @@ class Runtime:
     web_runner: web.AppRunner | None = None
     progress_port: int = 0
     metrics_port: int = 0
+    resync: asyncio.Task[None] | None = None
 
 
 RUNTIME: Runtime | None = None
@@ -88,6 +89,9 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     holder["r"] = rec
     await _fill(objects)
     rec.start()
+    resync = asyncio.get_running_loop().create_task(
+        _resync_forever(objects, rec, own.resync_seconds)
+    )
     runner = web.AppRunner(endpoint.app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "0.0.0.0", own.progress_port)
@@ -97,7 +101,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     if server is not None and server.sockets:
         port = int(server.sockets[0].getsockname()[1])
     metrics_port = metrics.serve(own.metrics_port)
-    RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port)
+    RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port, resync)
     log.info("textclf operator started: progress endpoint on :%d", port)
 
 
@@ -129,15 +133,46 @@ async def _fill(objects: cache.Cache) -> None:
     watches after the startup handlers), so no reconcile sees a partial world: a model before
     its runs, a failed Job before its Pods. Label selectors keep the lists to our own objects."""
     for kind, selector in WATCHED:
-        listed = await asyncio.to_thread(kube.list_objects, kind, selector)
+        listed, _version = await asyncio.to_thread(kube.list_objects, kind, selector)
         objects.fill(kind, listed)
         log.info("listed %d %s (%s)", len(listed), kind, selector or "all")
+
+
+async def _resync(objects: cache.Cache, rec: reconciler.Reconciler) -> None:
+    """Re-list what the watches follow, drop what is gone, and reconcile everything once: a
+    deletion whose event was lost (a watch re-listed after 410 Gone) is noticed, and a reconcile
+    that depends on time (a Job's TTL, a Pod that never showed) runs again."""
+    removed = 0
+    for kind, selector in WATCHED:
+        listed, version = await asyncio.to_thread(kube.list_objects, kind, selector)
+        removed += objects.resync(kind, listed, version, selector)
+    for template in objects.all(cache.TEMPLATES):
+        await rec.template(template["metadata"]["name"])
+    for kind, ask in (
+        (cache.MODELS, rec.model),
+        (cache.RUNS, rec.run),
+        (cache.EVALUATIONS, rec.evaluation),
+    ):
+        for obj in objects.all(kind):
+            await ask(obj["metadata"]["namespace"], obj["metadata"]["name"])
+    log.info("resync: %d gone object(s) dropped from the cache", removed)
+
+
+async def _resync_forever(objects: cache.Cache, rec: reconciler.Reconciler, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await _resync(objects, rec)
+        except Exception as err:  # the next period tries again
+            log.warning("resync failed: %s", err)
 
 
 @kopf.on.cleanup()
 async def stop(**_: Any) -> None:
     global RUNTIME  # noqa: PLW0603
     if RUNTIME is not None:
+        if RUNTIME.resync is not None:
+            RUNTIME.resync.cancel()
         await RUNTIME.reconciler.stop()
     if RUNTIME is not None and RUNTIME.web_runner is not None:
         await RUNTIME.web_runner.cleanup()

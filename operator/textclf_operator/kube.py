@@ -176,9 +176,10 @@ def delete(kind: str, namespace: str, name: str, uid: str) -> None:
             raise
 
 
-def list_objects(plural: str, label_selector: str = "") -> list[dict[str, Any]]:
+def list_objects(plural: str, label_selector: str = "") -> tuple[list[dict[str, Any]], str]:
     """Every object of one kind the operator watches, in all namespaces (``label_selector`` as the
-    API server reads it), as watch events carry them: what a fresh cache starts from."""
+    API server reads it), as watch events carry them, and the list's resourceVersion: what a
+    fresh cache starts from, and what a resync compares it with."""
     client = _api_client()
     _count()
     if plural in CUSTOM_KINDS:
@@ -189,7 +190,8 @@ def list_objects(plural: str, label_selector: str = "") -> list[dict[str, Any]]:
                 GROUP, VERSION, plural, label_selector=label_selector
             ),
         )
-        return [dict(item) for item in listed.get("items") or []]
+        version = str((listed.get("metadata") or {}).get("resourceVersion") or "")
+        return [dict(item) for item in listed.get("items") or []], version
     api_version, kind, call = {
         "jobs": (
             "batch/v1",
@@ -208,8 +210,9 @@ def list_objects(plural: str, label_selector: str = "") -> list[dict[str, Any]]:
             kubernetes.client.AppsV1Api(client).list_deployment_for_all_namespaces,
         ),
     }[plural]
-    items = cast("Any", call(label_selector=label_selector)).items
-    return [{**_to_dict(item), "apiVersion": api_version, "kind": kind} for item in items]
+    typed = cast("Any", call(label_selector=label_selector))
+    items = [{**_to_dict(item), "apiVersion": api_version, "kind": kind} for item in typed.items]
+    return items, str(typed.metadata.resource_version or "")
 
 
 CUSTOM_KINDS = frozenset(

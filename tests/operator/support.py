@@ -54,11 +54,15 @@ def eventually(check: Callable[[], T | None], timeout: float = 60.0, what: str =
 
 @contextlib.contextmanager
 def running_operator(
-    plane: controlplane.ControlPlane, kubeconfig: pathlib.Path | None = None
+    plane: controlplane.ControlPlane,
+    kubeconfig: pathlib.Path | None = None,
+    **settings: str,
 ) -> Iterator[handlers.Runtime]:
     """The operator, as `kopf run --standalone -m textclf_operator --all-namespaces` runs it,
-    as the control plane's admin or as whoever ``kubeconfig`` names."""
+    as the control plane's admin or as whoever ``kubeconfig`` names; ``settings`` are more
+    ``TEXTCLF_*`` variables of its environment."""
     env = {
+        **settings,
         "KUBECONFIG": str(kubeconfig or plane.kubeconfig),
         "TEXTCLF_PROGRESS_PORT": "0",
         "TEXTCLF_METRICS_PORT": "0",

@@ -13,6 +13,7 @@ import pytest
 import controlplane
 from tests.operator.support import Cluster, eventually, result_message, running_operator
 from textclf.api import codes
+from textclf_operator import builders
 
 pytestmark = pytest.mark.cluster
 
@@ -106,3 +107,42 @@ def test_a_restart_starts_from_the_whole_world(
     assert model["metadata"]["resourceVersion"] == before  # nothing to write: nothing changed
     announced = [r for r, _ in cluster.events("reviews") if r == "VersionTrained"]
     assert announced == ["VersionTrained"]
+
+
+def test_a_resync_drops_what_was_deleted_unseen_and_restores_what_was_missed(
+    control_plane: controlplane.ControlPlane,
+    cluster: Cluster,
+    template: str,
+) -> None:
+    """What a lost watch event leaves behind (a Pod deleted unseen, a Job never seen) is put
+    right by the periodic re-list."""
+    cluster.create_model()
+    with running_operator(control_plane, TEXTCLF_RESYNC_SECONDS="1") as state:
+        cluster.create_run("resynced")
+        job = cluster.job("resynced")
+        cluster.wait_code("resynced", codes.StatusCode.QUEUED)
+        ghost = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "ghost",
+                "namespace": cluster.namespace,
+                "uid": "not-a-real-uid",
+                "resourceVersion": "1",
+                "labels": {builders.RUN_LABEL: "resynced"},
+            },
+        }
+        state.objects.put("pods", ghost)  # as if its deletion event had been lost
+        state.objects.remove("jobs", cluster.namespace, job.metadata.name)  # as if never seen
+        eventually(
+            lambda: state.objects.get("pods", cluster.namespace, "ghost") is None,
+            30,
+            "the ghost Pod dropped",
+        )
+        cached = eventually(
+            lambda: state.objects.get("jobs", cluster.namespace, job.metadata.name),
+            30,
+            "the Job back in the cache",
+        )
+        assert cached["metadata"]["uid"] == job.metadata.uid
+        assert len(cluster.batch.list_namespaced_job(cluster.namespace).items) == 1
