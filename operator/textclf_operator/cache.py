@@ -1,9 +1,9 @@
 """The objects the operator's watches have seen, by kind, namespace and name: a small informer cache.
 
 Handlers put every watch event here before they reconcile, so a reconcile reads memory instead of
-asking the API server (one list+watch per kind, not one GET per object per change). At startup it is
-filled from one list per kind before any watch starts (``fill``), so the first reconciles see the
-whole world. The cache may lag a moment behind the API server; reconciles are level-based and the
+asking the API server (one list+watch per kind, not one GET per object per change). At startup, and
+every few minutes, it is brought in line with one list per kind (``resync``), so the first
+reconciles see the whole world and a deletion whose event was lost does not linger. The cache may lag a moment behind the API server; reconciles are level-based and the
 next event corrects them.
 """
 
@@ -42,6 +42,11 @@ def _newer(held: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:
         return False
 
 
+def _key(body: Mapping[str, Any]) -> Key:
+    meta = body.get("metadata") or {}
+    return (str(meta.get("namespace") or ""), str(meta["name"]))
+
+
 def _later_than(held: Mapping[str, Any], version: str) -> bool:
     """Whether ``held`` was written after a list at ``version`` (integers on etcd; else: no)."""
     try:
@@ -69,23 +74,12 @@ class Cache:
     def put(self, kind: str, body: Mapping[str, Any]) -> None:
         """Keep ``body`` unless the cache already holds a newer version of the same object (a watch
         event can arrive after the response to our own, later write)."""
-        meta = body.get("metadata") or {}
-        key = (str(meta.get("namespace") or ""), str(meta["name"]))
+        key = _key(body)
         objects = self._objects.setdefault(kind, {})
         held = objects.get(key)
         if held is not None and _newer(held, body):
             return
         objects[key] = copy.deepcopy(dict(body))
-
-    def fill(self, kind: str, listed: list[dict[str, Any]]) -> None:
-        """Start from a list of ``kind`` (before any watch event): what is already held, from a
-        watch, is as new or newer and stays."""
-        objects = self._objects.setdefault(kind, {})
-        for body in listed:
-            meta = body.get("metadata") or {}
-            key = (str(meta.get("namespace") or ""), str(meta["name"]))
-            if key not in objects:
-                objects[key] = copy.deepcopy(body)
 
     def resync(
         self, kind: str, listed: list[dict[str, Any]], version: str, selector: str = ""
@@ -96,9 +90,7 @@ class Cache:
         a re-list after 410 Gone), unless they are newer than the list. The number removed."""
         for body in listed:
             self.put(kind, body)
-        present = {
-            (str(b["metadata"].get("namespace") or ""), str(b["metadata"]["name"])) for b in listed
-        }
+        present = {_key(body) for body in listed}
         objects = self._objects.get(kind, {})
         gone = [
             key

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from textclf.api import codes, modelevaluation
-from textclf_operator import evaljobs, evalplan, evalstatus, kube, stored
+from textclf_operator import evaljobs, evalplan, evalstatus, kube, stored, workqueue
 from textclf_operator.cache import EVALUATIONS, JOBS, MODELS, PODS, RUNS, TEMPLATES
 
 if TYPE_CHECKING:
@@ -87,10 +87,7 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
                 message = f"the evaluation Job was refused: {refused}"
                 plan = evalplan.Plan(plan.resolved, plan.output, refused=(detail, message))
             except kube.Rejected as err:  # not now (quota, webhook): say why, retry
-                rejected = (
-                    f"the API server refused to create Job {evaljobs.job_name(name)} "
-                    f"({err.status}): {err.message}; retrying with backoff"
-                )
+                rejected = err.describe(evaljobs.job_name(name))
             else:
                 if not _owned(body, created):
                     rejected = (
@@ -128,7 +125,7 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
     )
     await _write(rec, body, previous, evalstatus.compute(observed))
     if rejected:
-        raise RuntimeError(rejected)  # the status says why; the reconciler backs off and retries
+        raise workqueue.RetryLater(rejected)  # the status says why; the queue backs off
 
 
 async def _write(

@@ -76,8 +76,8 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     objects = cache.Cache()
     holder: dict[str, reconciler.Reconciler] = {}
 
-    async def on_progress(key: cache.Key) -> None:
-        await holder["r"].run(*key)
+    def on_progress(key: cache.Key) -> None:
+        holder["r"].run(*key)
 
     endpoint = progress.Endpoint(
         objects=objects,
@@ -87,7 +87,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     )
     rec = reconciler.Reconciler(settings=own, objects=objects, latest_progress=endpoint.latest.get)
     holder["r"] = rec
-    await _fill(objects)
+    await _relist(objects)
     rec.start()
     resync = asyncio.get_running_loop().create_task(
         _resync_forever(objects, rec, own.resync_seconds)
@@ -118,43 +118,37 @@ WATCHED: tuple[tuple[str, str], ...] = (
     (cache.MODELS, ""),
     (cache.RUNS, ""),
     (cache.EVALUATIONS, ""),
-    (cache.JOBS, builders.RUN_LABEL),
-    (cache.JOBS, evaljobs.EVALUATION_LABEL),
-    (cache.PODS, builders.RUN_LABEL),
-    (cache.PODS, evaljobs.EVALUATION_LABEL),
-    (cache.DEPLOYMENTS, f"app.kubernetes.io/name={predictors.NAME},{builders.MODEL_LABEL}"),
-    (cache.SERVICES, f"app.kubernetes.io/name={predictors.NAME},{builders.MODEL_LABEL}"),
+    *((plural, builders.MANAGED_SELECTOR) for _group, _version, plural in OWN_KINDS),
 )
-"""What the watches below follow, as (kind, label selector): listed once at startup."""
+"""What the watches follow, as (kind, the label selector the API server applies)."""
 
 
-async def _fill(objects: cache.Cache) -> None:
-    """List everything the watches will follow before the first of them starts (kopf starts its
-    watches after the startup handlers), so no reconcile sees a partial world: a model before
-    its runs, a failed Job before its Pods. Label selectors keep the lists to our own objects."""
-    for kind, selector in WATCHED:
-        listed, _version = await asyncio.to_thread(kube.list_objects, kind, selector)
-        objects.fill(kind, listed)
-        log.info("listed %d %s (%s)", len(listed), kind, selector or "all")
-
-
-async def _resync(objects: cache.Cache, rec: reconciler.Reconciler) -> None:
-    """Re-list what the watches follow, drop what is gone, and reconcile everything once: a
-    deletion whose event was lost (a watch re-listed after 410 Gone) is noticed, and a reconcile
-    that depends on time (a Job's TTL, a Pod that never showed) runs again."""
+async def _relist(objects: cache.Cache) -> int:
+    """List every watched kind and bring the cache in line with it; the number of objects dropped
+    as gone. At startup this runs before kopf starts any watch (it starts them after the startup
+    handlers), so no reconcile sees a partial world: a model before its runs, a failed Job before
+    its Pods."""
     removed = 0
     for kind, selector in WATCHED:
         listed, version = await asyncio.to_thread(kube.list_objects, kind, selector)
         removed += objects.resync(kind, listed, version, selector)
+    return removed
+
+
+async def _resync(objects: cache.Cache, rec: reconciler.Reconciler) -> None:
+    """Re-list, drop what is gone, and reconcile everything once: a deletion whose event was lost
+    (a watch re-listed after 410 Gone) is noticed, and a reconcile that depends on time (a Job's
+    TTL, a Pod that never showed) runs again."""
+    removed = await _relist(objects)
     for template in objects.all(cache.TEMPLATES):
-        await rec.template(template["metadata"]["name"])
+        rec.template(template["metadata"]["name"])
     for kind, ask in (
         (cache.MODELS, rec.model),
         (cache.RUNS, rec.run),
         (cache.EVALUATIONS, rec.evaluation),
     ):
         for obj in objects.all(kind):
-            await ask(obj["metadata"]["namespace"], obj["metadata"]["name"])
+            ask(obj["metadata"]["namespace"], obj["metadata"]["name"])
     log.info("resync: %d gone object(s) dropped from the cache", removed)
 
 
@@ -201,23 +195,23 @@ async def run_event(event: kopf.RawEvent, **_: Any) -> None:
         state.reconciler.forget(cache.RUNS, (namespace, name))
         model = (event["object"].get("spec") or {}).get("modelRef", {}).get("name")
         if model:
-            await state.reconciler.model(namespace, model)
+            state.reconciler.model(namespace, model)
         return
-    await state.reconciler.run(namespace, name)
+    state.reconciler.run(namespace, name)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={builders.RUN_LABEL: kopf.PRESENT})
 async def job_event(event: kopf.RawEvent, **_: Any) -> None:
     namespace, _name, _deleted = _seen(cache.JOBS, event)
     run = event["object"]["metadata"]["labels"][builders.RUN_LABEL]
-    await runtime().reconciler.run(namespace, run)
+    runtime().reconciler.run(namespace, run)
 
 
 @kopf.on.event("", "v1", "pods", labels={builders.RUN_LABEL: kopf.PRESENT})
 async def pod_event(event: kopf.RawEvent, **_: Any) -> None:
     namespace, _name, _deleted = _seen(cache.PODS, event)
     run = event["object"]["metadata"]["labels"][builders.RUN_LABEL]
-    await runtime().reconciler.run(namespace, run)
+    runtime().reconciler.run(namespace, run)
 
 
 @kopf.on.event(GROUP, VERSION, "modelevaluations")
@@ -227,21 +221,21 @@ async def evaluation_event(event: kopf.RawEvent, **_: Any) -> None:
     if deleted:
         state.reconciler.forget(cache.EVALUATIONS, (namespace, name))
         return
-    await state.reconciler.evaluation(namespace, name)
+    state.reconciler.evaluation(namespace, name)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={evaljobs.EVALUATION_LABEL: kopf.PRESENT})
 async def evaluation_job_event(event: kopf.RawEvent, **_: Any) -> None:
     namespace, _name, _deleted = _seen(cache.JOBS, event)
     evaluation = event["object"]["metadata"]["labels"][evaljobs.EVALUATION_LABEL]
-    await runtime().reconciler.evaluation(namespace, evaluation)
+    runtime().reconciler.evaluation(namespace, evaluation)
 
 
 @kopf.on.event("", "v1", "pods", labels={evaljobs.EVALUATION_LABEL: kopf.PRESENT})
 async def evaluation_pod_event(event: kopf.RawEvent, **_: Any) -> None:
     namespace, _name, _deleted = _seen(cache.PODS, event)
     evaluation = event["object"]["metadata"]["labels"][evaljobs.EVALUATION_LABEL]
-    await runtime().reconciler.evaluation(namespace, evaluation)
+    runtime().reconciler.evaluation(namespace, evaluation)
 
 
 PREDICTOR_LABELS: Mapping[str, Any] = {
@@ -254,7 +248,7 @@ PREDICTOR_LABELS: Mapping[str, Any] = {
 async def _predictor_seen(kind: str, event: kopf.RawEvent) -> None:
     namespace, _name, _deleted = _seen(kind, event)
     model = event["object"]["metadata"]["labels"][builders.MODEL_LABEL]
-    await runtime().reconciler.model(namespace, model)
+    runtime().reconciler.model(namespace, model)
 
 
 @kopf.on.event("apps", "v1", "deployments", labels=PREDICTOR_LABELS)
@@ -276,10 +270,10 @@ async def model_event(event: kopf.RawEvent, **_: Any) -> None:
     if deleted:
         state.reconciler.forget(cache.MODELS, (namespace, name))
     else:
-        await state.reconciler.model(namespace, name)
+        state.reconciler.model(namespace, name)
     for key in state.reconciler.runs_waiting(namespace):
-        await state.reconciler.run(*key)
-    await state.reconciler.evaluations_waiting(namespace, name)
+        state.reconciler.run(*key)
+    state.reconciler.evaluations_waiting(namespace, name)
 
 
 @kopf.on.event(GROUP, VERSION, "trainingtemplates")
@@ -289,8 +283,8 @@ async def template_event(event: kopf.RawEvent, **_: Any) -> None:
     if deleted:
         state.reconciler.forget(cache.TEMPLATES, ("", name))
     else:
-        await state.reconciler.template(name)
+        state.reconciler.template(name)
     for key in state.reconciler.runs_waiting():
-        await state.reconciler.run(*key)
+        state.reconciler.run(*key)
     for namespace in {e["metadata"]["namespace"] for e in state.objects.all(cache.EVALUATIONS)}:
-        await state.reconciler.evaluations_waiting(namespace)
+        state.reconciler.evaluations_waiting(namespace)

@@ -69,6 +69,13 @@ class Rejected(Exception):
         self.status = status
         self.message = message
 
+    def describe(self, job: str) -> str:
+        """What a run's or an evaluation's status says of it."""
+        return (
+            f"the API server refused to create Job {job} ({self.status}): {self.message}; "
+            "retrying with backoff"
+        )
+
 
 def _refusal(err: kubernetes.client.ApiException) -> str:
     try:

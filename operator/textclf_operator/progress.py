@@ -9,8 +9,8 @@ Load it can take: reviews are cached (a positive one for a minute, a refusal for
 seconds, so a stream of bad tokens costs the API server one review each), at most
 ``SOURCE_LIMIT`` requests per ``SOURCE_WINDOW`` seconds are read from one address (429
 ``rate_limited``), and reports faster than one per ``min_interval`` per run get 429 ``throttled``.
-The 202 goes back before the run's reconcile, which runs in the background: a slow API server
-never holds a trainer up.
+The 202 goes back before the run's reconcile, which is only queued: a slow API server never holds a
+trainer up.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import dataclasses
 import datetime
 import hashlib
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import pydantic
@@ -41,7 +41,8 @@ SOURCE_WINDOW = 10.0
 MAX_REMEMBERED = 10_000
 
 Review = Callable[[str, str], dict[str, Any]]  # (token, audience) -> TokenReview status
-OnProgress = Callable[[cache.Key], Coroutine[Any, Any, None]]
+OnProgress = Callable[[cache.Key], None]
+"""Queues the run's reconcile and returns at once."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +106,6 @@ class Endpoint:
         self._reviews: dict[str, tuple[float, Identity | Refused]] = {}
         self._reviewing = asyncio.Semaphore(4)
         self._sources: dict[str, collections.deque[float]] = {}  # address -> admitted at
-        self._reconciles: set[asyncio.Task[None]] = set()
 
     def app(self) -> web.Application:
         application = web.Application(client_max_size=MAX_BODY)
@@ -195,9 +195,7 @@ class Endpoint:
                 headers=headers,
             )
         metrics.PROGRESS_REQUESTS.labels("accepted").inc()
-        task = asyncio.get_running_loop().create_task(self.on_progress(key))
-        self._reconciles.add(task)  # held until done: the loop keeps only weak references
-        task.add_done_callback(self._reconciles.discard)
+        self.on_progress(key)  # queued: the reconcile runs after this answer
         return web.json_response({"accepted": True}, status=202)
 
     async def _accept(self, request: web.Request) -> cache.Key:

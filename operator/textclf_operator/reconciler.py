@@ -97,10 +97,6 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
-class RetryLater(Exception):
-    """The world is not yet as the reconcile needs it (e.g. an old Job of the same name lingers)."""
-
-
 class Reconciler:
     """Reconciles runs and models from the cache; owned by the running operator."""
 
@@ -134,23 +130,23 @@ class Reconciler:
     async def stop(self) -> None:
         await self.queue.stop()
 
-    async def run(self, namespace: str, name: str) -> None:
+    def run(self, namespace: str, name: str) -> None:
         self.queue.add((RUNS, (namespace, name)))
 
-    async def model(self, namespace: str, name: str) -> None:
+    def model(self, namespace: str, name: str) -> None:
         self.queue.add((MODELS, (namespace, name)))
 
-    async def evaluation(self, namespace: str, name: str) -> None:
+    def evaluation(self, namespace: str, name: str) -> None:
         self.queue.add((EVALUATIONS, (namespace, name)))
 
-    async def template(self, name: str) -> None:
+    def template(self, name: str) -> None:
         self.queue.add((TEMPLATES, ("", name)))
 
-    async def evaluations_waiting(self, namespace: str, model: str | None = None) -> None:
+    def evaluations_waiting(self, namespace: str, model: str | None = None) -> None:
         """Reconcile the evaluations that have no Job yet (of ``model``): what they wait for may
         have come (a trained version, the model, a template)."""
         for key in evalreconcile.waiting(self, namespace, model):
-            await self.evaluation(*key)
+            self.evaluation(*key)
 
     async def _dispatch(self, item: tuple[str, cache.Key]) -> None:
         kind, key = item
@@ -168,9 +164,6 @@ class Reconciler:
 
     async def _reconcile_evaluation(self, namespace: str, name: str) -> None:
         await evalreconcile.reconcile(self, namespace, name)
-
-    def _later(self, delay: float, kind: str, key: cache.Key) -> None:
-        self.queue.add_after(delay, (kind, key))
 
     def forget(self, kind: str, key: cache.Key) -> None:
         """Drop what is kept for a deleted object (its retry, its failure count)."""
@@ -282,10 +275,7 @@ class Reconciler:
                 except kube.Refused as err:  # the API server refuses this Job: say why
                     invalid = f"the training Job was refused: {err}"
                 except kube.Rejected as err:  # not now (quota, webhook): say why, retry
-                    refused = (
-                        f"the API server refused to create Job {jname} ({err.status}): "
-                        f"{err.message}; retrying with backoff"
-                    )
+                    refused = err.describe(jname)
             if created is not None and not self._own_job(run, created):
                 refused = (
                     f"Job {jname} already exists and belongs to {_owner_of(created)}, not to "
@@ -325,24 +315,24 @@ class Reconciler:
         )
         await self._write_run(run, previous, status)
         if refused:
-            raise RetryLater(refused)  # the status says why; the work queue backs off and retries
-        if job is not None:
-            await self._expire_job(job, runstatus.expiry(status, spec.ttl_seconds_after_finished))
+            raise workqueue.RetryLater(refused)  # the status says why; the queue backs off
+        due = runstatus.expiry(status, spec.ttl_seconds_after_finished)
+        if job is not None and due is not None:
+            await self._expire_job((namespace, name), job, due)
 
-    async def _expire_job(self, job: Mapping[str, Any], due: datetime.datetime | None) -> None:
+    async def _expire_job(
+        self, run: cache.Key, job: Mapping[str, Any], due: datetime.datetime
+    ) -> None:
         """Delete a finished run's Job (and so its Pods) once ``due``: the status already holds
         the result, so nothing is lost, however long the operator was away."""
-        if due is None:
-            return
-        meta = job["metadata"]
-        namespace, run = meta["namespace"], meta["labels"][builders.RUN_LABEL]
         wait = (due - self.clock()).total_seconds()
         if wait > 0:
-            self._later(wait, RUNS, (namespace, run))
+            self.queue.add_after(wait, (RUNS, run))
             return
-        await asyncio.to_thread(kube.delete, "Job", namespace, meta["name"], meta["uid"])
-        self.objects.remove(JOBS, namespace, meta["name"])
-        log.info("deleted Job %s/%s: its run finished and its TTL is over", namespace, meta["name"])
+        meta = job["metadata"]
+        await asyncio.to_thread(kube.delete, "Job", meta["namespace"], meta["name"], meta["uid"])
+        self.objects.remove(JOBS, meta["namespace"], meta["name"])
+        log.info("deleted Job %s/%s: its run finished and its TTL is over", *run)
 
     async def _sync_suspend(
         self, job: dict[str, Any], spec: trainingrun.TrainingRunSpec
@@ -374,9 +364,9 @@ class Reconciler:
         await self.refusal_event(run, trainingrun.KIND, previous.conditions, status.conditions)
         self._count_runs()
         namespace, model = run["metadata"]["namespace"], run["spec"]["modelRef"]["name"]
-        await self.model(namespace, model)
+        self.model(namespace, model)
         if status.code != previous.code:
-            await self.evaluations_waiting(namespace, model)
+            self.evaluations_waiting(namespace, model)
 
     async def _transition(
         self,

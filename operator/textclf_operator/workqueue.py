@@ -25,6 +25,11 @@ BASE_DELAY = 0.5
 MAX_DELAY = 60.0
 
 
+class RetryLater(Exception):
+    """The world is not yet as the work needs it (a quota, a Job of the same name that lingers):
+    retried with backoff like any failure, logged without a traceback."""
+
+
 class WorkQueue(Generic[T]):
     """Items to work on, coalesced, with retries; ``start`` runs the workers."""
 
@@ -86,9 +91,9 @@ class WorkQueue(Generic[T]):
     def failures(self, item: T) -> int:
         return self._failures.get(item, 0)
 
-    def depth(self) -> int:
-        """Items waiting for a worker."""
-        return len(self._queued)
+    def idle(self) -> bool:
+        """Nothing queued, worked, or waiting to be retried."""
+        return not (self._queued or self._active or self._timers)
 
     async def _worker(self) -> None:
         while True:

@@ -98,10 +98,10 @@ def test_a_restart_starts_from_the_whole_world(
         cluster.wait_code("kept", codes.StatusCode.TRAINED)
         eventually(lambda: (cluster.model().get("status") or {}).get("latestVersion"), 30, "latest")
     before = cluster.model()["metadata"]["resourceVersion"]
-    with running_operator(control_plane):
+    with running_operator(control_plane) as state:
         cluster.create_model("barrier")  # reconciled after the first listing: a barrier
         eventually(lambda: cluster.model("barrier").get("status"), 30, "the barrier's status")
-        time.sleep(2)
+        eventually(state.reconciler.queue.idle, 30, "every reconcile done")
     model = cluster.model()
     assert model["status"]["latestVersion"]["run"] == "kept"
     assert model["metadata"]["resourceVersion"] == before  # nothing to write: nothing changed
@@ -129,7 +129,10 @@ def test_a_resync_drops_what_was_deleted_unseen_and_restores_what_was_missed(
                 "namespace": cluster.namespace,
                 "uid": "not-a-real-uid",
                 "resourceVersion": "1",
-                "labels": {builders.RUN_LABEL: "resynced"},
+                "labels": {
+                    builders.RUN_LABEL: "resynced",
+                    builders.MANAGED_BY[0]: builders.MANAGED_BY[1],
+                },
             },
         }
         state.objects.put("pods", ghost)  # as if its deletion event had been lost

@@ -76,10 +76,10 @@ def test_workers_are_bounded() -> None:
         queue = workqueue.WorkQueue(work, workers=3)
         for i in range(30):
             queue.add(i)
-        assert queue.depth() == 30
+        assert not queue.idle()
         queue.start()
         await asyncio.sleep(0.3)
-        assert queue.depth() == 0
+        assert queue.idle()
         await queue.stop()
 
     asyncio.run(main())

@@ -29,6 +29,9 @@ SUMS = "SHA256SUMS"
 FORMAT_VERSION = 1
 
 Kind = Literal["sequence-classification", "embedding-logreg"]
+Threshold = float | tuple[float, ...]
+"""A multi-label model's cut: one for every concept, or one per concept in their order."""
+DEFAULT_THRESHOLD = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Metadata:
     concepts: tuple[str, ...]
     multi_label: bool
     max_length: int
-    threshold: float | tuple[float, ...] = 0.5
+    threshold: Threshold = DEFAULT_THRESHOLD
     normalize: bool = True  # embedding-logreg: L2-normalise embeddings before the head
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,12 +68,12 @@ class Metadata:
             concepts=tuple(data["concepts"]),
             multi_label=bool(data["multiLabel"]),
             max_length=int(data["maxLength"]),
-            threshold=_threshold(data.get("threshold", 0.5)),
+            threshold=_threshold(data.get("threshold", DEFAULT_THRESHOLD)),
             normalize=bool(data.get("normalize", True)),
         )
 
 
-def _threshold(raw: Any) -> float | tuple[float, ...]:
+def _threshold(raw: Any) -> Threshold:
     return tuple(float(t) for t in raw) if isinstance(raw, list) else float(raw)
 
 

@@ -31,6 +31,9 @@ FINE_TUNING = frozenset({HF_ADVANCED, HF_LORA})
 """The Trainer templates: they train on every DDP rank, select checkpoints and stop early on a
 validation split (so one is held out for them automatically on large data)."""
 
+TUNED = "tuned"
+"""``multi_label_threshold``: one threshold per concept, tuned on the validation split."""
+
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
 _COUNT = {"type": "integer", "minimum": 1}
 
@@ -48,10 +51,10 @@ _COMMON_PROPERTIES: dict[str, Any] = {
     },
     "multi_label_threshold": {
         "oneOf": [
-            {"const": "tuned"},
+            {"const": TUNED},
             {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
         ],
-        "default": "tuned",
+        "default": TUNED,
         "description": "Multi-label only: the score at which a concept applies. tuned: one per "
         "concept, with the best F1 on the validation split (held out automatically from 1,000 "
         "training rows; 0.5 without one); a number: that one for every concept. Kept in the "
@@ -92,7 +95,7 @@ TRUST_DEFAULTS: dict[str, Any] = {
 }
 """Defaults of the shared trust params, in every template's defaults."""
 
-SHARED_DEFAULTS: dict[str, Any] = {**TRUST_DEFAULTS, "multi_label_threshold": "tuned"}
+SHARED_DEFAULTS: dict[str, Any] = {**TRUST_DEFAULTS, "multi_label_threshold": TUNED}
 """Defaults of the params every template has (the trust checks and the multi-label threshold)."""
 
 _MODEL_CONFIG: dict[str, Any] = {

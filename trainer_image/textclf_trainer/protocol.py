@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from textclf.api import serving
-from textclf_trainer import predictor
+from textclf_trainer import artifacts, predictor
 
 V1_PARAMETERS = ("select_concepts", "min_value", "max_concepts")
 V2_OUTPUTS = ("label", "scores")
@@ -235,7 +235,7 @@ def labels(
     scores: npt.NDArray[np.float32],
     concepts: Sequence[str],
     multi_label: bool,
-    threshold: float | Sequence[float],
+    threshold: artifacts.Threshold,
 ) -> list[str]:
     """The label of each row: the top concept, or (multi-label) every concept at or above its
     threshold, joined by ``,``."""
@@ -255,7 +255,7 @@ def v2_response(
     version: str | None,
     concepts: Sequence[str],
     multi_label: bool,
-    threshold: float | Sequence[float],
+    threshold: artifacts.Threshold,
 ) -> dict[str, Any]:
     tensors = {
         "label": {

@@ -66,8 +66,8 @@ class Data:
     reports: dict[str, examples.DataReport]  # per file: train, test?
 
 
-TUNED = "tuned"
-DEFAULT_THRESHOLD = 0.5
+def _tuned(merged: dict[str, Any]) -> bool:
+    return bool(merged.get("multi_label_threshold", catalogue.TUNED) == catalogue.TUNED)
 
 
 def _read(uri: str, dataset: trainingrun.Dataset, base_dir: pathlib.Path) -> tables.Table:
@@ -102,7 +102,7 @@ def load_data(loaded: specs.LoadedRun, merged: dict[str, Any]) -> Data:
         fraction = examples.automatic_validation(
             len(train),
             template,
-            tunes_thresholds=multi and merged.get("multi_label_threshold", TUNED) == TUNED,
+            tunes_thresholds=multi and _tuned(merged),
         )
     fit, validation = examples.split_validation(train, fraction, int(merged.get("seed", 42)))
     splits = {"train": fit}
@@ -138,17 +138,16 @@ def inspect(
 
 def decide_threshold(
     merged: dict[str, Any], data: Data, scores: dict[str, npt.NDArray[np.float32]]
-) -> float | tuple[float, ...]:
+) -> artifacts.Threshold:
     """A multi-label model's threshold: ``multi_label_threshold`` when it is a number; with
     ``tuned`` (the default), one per concept with the best F1 on the validation split when the run
     has one, else 0.5."""
-    wanted = merged.get("multi_label_threshold", TUNED)
-    if wanted != TUNED:
-        return float(wanted)
+    if not _tuned(merged):
+        return float(merged["multi_label_threshold"])
     if "validation" not in scores:
-        return DEFAULT_THRESHOLD
+        return artifacts.DEFAULT_THRESHOLD
     y_true = evaluation.targets(data.splits["validation"].labels, data.concepts, multi_label=True)
-    return evaluation.tune_thresholds(y_true, scores["validation"], DEFAULT_THRESHOLD)
+    return evaluation.tune_thresholds(y_true, scores["validation"], artifacts.DEFAULT_THRESHOLD)
 
 
 def evaluate(
