@@ -107,7 +107,8 @@ def client_tools() -> pathlib.Path:
     return out
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port that nothing on this machine listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -157,7 +158,16 @@ def _cert(
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def _write_pki(pki: pathlib.Path) -> None:
+CLIENTS: tuple[tuple[str, str | None], ...] = (
+    ("admin", "system:masters"),
+    ("system:kube-controller-manager", None),
+)
+"""Client certificates every control plane gets: (user, group); the file stem is the last part."""
+
+
+def _write_pki(
+    pki: pathlib.Path, address: str, clients: tuple[tuple[str, str | None], ...]
+) -> None:
     pki.mkdir(parents=True, exist_ok=True)
     ca_key = _key()
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "textclf-dev-ca")])
@@ -175,6 +185,7 @@ def _write_pki(pki: pathlib.Path) -> None:
             x509.DNSName("kubernetes.default.svc"),
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
             x509.IPAddress(ipaddress.ip_address("10.0.0.1")),
+            *([x509.IPAddress(ipaddress.ip_address(address))] if address != "127.0.0.1" else []),
         ],
     )
     files = {
@@ -183,7 +194,7 @@ def _write_pki(pki: pathlib.Path) -> None:
         "apiserver.crt": serving.public_bytes(serialization.Encoding.PEM),
         "apiserver.key": _pem_key(serving_key),
     }
-    for user, group in (("admin", "system:masters"), ("system:kube-controller-manager", None)):
+    for user, group in CLIENTS + clients:
         key = _key()
         attrs = [x509.NameAttribute(NameOID.COMMON_NAME, user)]
         if group:
@@ -202,7 +213,8 @@ def _write_pki(pki: pathlib.Path) -> None:
         (pki / name).chmod(0o600)
 
 
-def _kubeconfig(server: str, pki: pathlib.Path, user: str) -> str:
+def kubeconfig_text(server: str, pki: pathlib.Path, user: str) -> str:
+    """A kubeconfig for ``user``'s client certificate (``pki/<user>.crt``) against ``server``."""
     return json.dumps(
         {
             "apiVersion": "v1",
@@ -240,6 +252,11 @@ class ControlPlane:
 
     workdir: pathlib.Path
     detach: bool = False  # True for `make dev-cluster`: processes outlive this Python process
+    # Where the API server listens and what it advertises: loopback without a node; the node's
+    # bridge address in hack/cluster, so that Pods reach it through the `kubernetes` Service.
+    address: str = "127.0.0.1"
+    # With a node: client certificates for its components, the Node authorizer and NodeRestriction.
+    node_clients: tuple[tuple[str, str | None], ...] = ()
     processes: dict[str, subprocess.Popen[bytes]] = dataclasses.field(default_factory=dict)
     server: str = ""
 
@@ -282,7 +299,11 @@ class ControlPlane:
         )
         return path
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        """Start one process with its log in ``logs/`` and its pid in ``pids/`` (for ``stop``)."""
+        self._spawn(name, argv, env)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         log = (self.workdir / "logs" / f"{name}.log").open("ab")
         proc = subprocess.Popen(
             argv,
@@ -290,10 +311,19 @@ class ControlPlane:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=self.detach,
+            env=None if env is None else {**os.environ, **env},
         )
         self.processes[name] = proc
         (self.workdir / "pids").mkdir(exist_ok=True)
         (self.workdir / "pids" / name).write_text(str(proc.pid))
+
+    def log_tail(self, name: str) -> str:
+        """The end of one process's log, for error messages."""
+        return self._log_tail(name)
+
+    def check_alive(self) -> None:
+        """Raise ControlPlaneError naming the first started process that has exited."""
+        self._check_alive()
 
     def _log_tail(self, name: str) -> str:
         path = self.workdir / "logs" / f"{name}.log"
@@ -310,11 +340,23 @@ class ControlPlane:
         """Start all three and wait until the API server is ready and the controllers act."""
         bins = binaries()
         tools = client_tools()
+        pki_dir = self.pki
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "logs").mkdir(exist_ok=True)
-        _write_pki(self.pki)
-        etcd_port, peer_port, api_port = _free_port(), _free_port(), _free_port()
-        self.server = f"https://127.0.0.1:{api_port}"
+        _write_pki(self.pki, self.address, self.node_clients)
+        etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
+        self.server = f"https://{self.address}:{api_port}"
+        node_args = (
+            [
+                "--authorization-mode=Node,RBAC",
+                "--enable-admission-plugins=NodeRestriction",
+                f"--kubelet-client-certificate={pki_dir / 'admin.crt'}",
+                f"--kubelet-client-key={pki_dir / 'admin.key'}",
+                "--kubelet-preferred-address-types=InternalIP",
+            ]
+            if self.node_clients
+            else ["--authorization-mode=RBAC"]
+        )
         self._spawn(
             "etcd",
             [
@@ -347,8 +389,8 @@ class ControlPlane:
             [
                 str(bins / "kube-apiserver"),
                 f"--etcd-servers=http://127.0.0.1:{etcd_port}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
+                f"--bind-address={self.address}",
+                f"--advertise-address={self.address}",
                 f"--secure-port={api_port}",
                 f"--cert-dir={pki}",
                 f"--tls-cert-file={pki / 'apiserver.crt'}",
@@ -358,7 +400,7 @@ class ControlPlane:
                 f"--service-account-key-file={pki / 'sa.pub'}",
                 f"--service-account-signing-key-file={pki / 'sa.key'}",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-                "--authorization-mode=RBAC",
+                *node_args,
                 "--allow-privileged=true",
                 "--enable-priority-and-fairness=false",
                 f"--audit-policy-file={policy}",
@@ -382,7 +424,7 @@ class ControlPlane:
                 "--v=0",
             ],
         )
-        self.kubeconfig.write_text(_kubeconfig(self.server, pki, "admin"))
+        self.kubeconfig.write_text(kubeconfig_text(self.server, pki, "admin"))
         (self.workdir / "bin").mkdir(exist_ok=True)
         for tool in ("kubectl", "helm"):
             link = self.workdir / "bin" / tool
@@ -392,7 +434,7 @@ class ControlPlane:
 
     def _write_kubeconfig(self, name: str, user: str) -> pathlib.Path:
         path = self.workdir / f"{name}.kubeconfig"
-        path.write_text(_kubeconfig(self.server, self.pki, user))
+        path.write_text(kubeconfig_text(self.server, self.pki, user))
         return path
 
     def _get(self, path: str) -> tuple[int, bytes]:
@@ -441,10 +483,11 @@ class ControlPlane:
             check=False,
         )
 
-    def stop(self) -> None:
-        """Stop every process (the ones of this object, or those named in ``pids/``)."""
+    def stop(
+        self, names: tuple[str, ...] = ("kube-controller-manager", "kube-apiserver", "etcd")
+    ) -> None:
+        """Stop these processes in order (the ones of this object, or those named in ``pids/``)."""
         pids = self.workdir / "pids"
-        names = ["kube-controller-manager", "kube-apiserver", "etcd"]
         for name in names:
             proc = self.processes.get(name)
             if proc is not None:
@@ -454,6 +497,7 @@ class ControlPlane:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+                self.processes.pop(name)
             elif (pids / name).exists():
                 with contextlib.suppress(ValueError):
                     _terminate(int((pids / name).read_text()))
