@@ -2,9 +2,10 @@
 PYTHON ?= python3
 PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup setup-python setup-controlplane crds manifests lint test test-fast demo dev-cluster dev-cluster-down
+.PHONY: setup setup-python setup-controlplane setup-node setup-images crds manifests lint test test-fast demo \
+	dev-cluster dev-cluster-down images cluster cluster-down e2e
 
-setup: setup-python setup-controlplane
+setup: setup-python setup-controlplane setup-node setup-images
 
 setup-python:
 	$(PIP_INSTALL) -e '.[dev]'
@@ -13,6 +14,12 @@ setup-python:
 setup-controlplane:
 	bash hack/controlplane/build.sh >/dev/null
 	$(PYTHON) hack/controlplane/controlplane.py build >/dev/null
+
+# kubelet, kube-scheduler, kube-proxy, CoreDNS and the pause program for the real one-node cluster;
+# root's Debian packages for it (containerd, runc, buildah, CNI plugins) where apt-get can install them.
+setup-node: setup-controlplane
+	bash hack/node/packages.sh
+	bash hack/node/build.sh >/dev/null
 
 # Regenerate crds/ from the typed models in textclf/api, the chart's copy, and deploy/.
 crds:
@@ -47,6 +54,25 @@ demo: setup-python
 	HF_HUB_OFFLINE=1 textclf predict --local imdb-embedding-logreg \
 	  "A moving story with wonderful acting." "Dull, predictable and far too long."
 	textclf status --local imdb-embedding-logreg
+
+# The operator, trainer (+ packaged encoder) and pause images, built with buildah from the Dockerfiles
+# (layer cache and OCI archives outside the repository: seconds when nothing changed).
+setup-images: setup-python setup-node
+	$(PYTHON) hack/cluster/cluster.py images >/dev/null
+
+images: setup-images
+	$(PYTHON) hack/cluster/cluster.py images
+
+# A real one-node cluster (kubelet, containerd, runc, CNI, kube-proxy, CoreDNS) with textclf installed.
+cluster: setup
+	$(PYTHON) hack/cluster/cluster.py up --dir .cluster
+
+cluster-down:
+	$(PYTHON) hack/cluster/cluster.py down --dir .cluster
+
+# Only the end-to-end suite on the real node (`make test` runs it too).
+e2e: setup
+	$(PYTHON) -m pytest -m e2e tests/e2e
 
 dev-cluster: setup
 	$(PYTHON) hack/controlplane/controlplane.py up --dir .dev-cluster --crds crds

@@ -508,7 +508,7 @@ class Cluster:
             for pod in json.loads(pods.stdout)["items"]:
                 meta = pod["metadata"]
                 logs = self.kubectl(
-                    "logs", "-n", meta["namespace"], meta["name"], "--all-containers", "--tail=60"
+                    "logs", "-n", meta["namespace"], meta["name"], "--all-containers", "--tail=25"
                 )
                 parts.append(f"$ kubectl logs -n {meta['namespace']} {meta['name']}\n{logs.stdout}")
         return "\n".join(parts)

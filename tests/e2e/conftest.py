@@ -1,0 +1,46 @@
+"""The real one-node cluster of ``hack/cluster``, once per session, for the end-to-end suite.
+
+The images are built from the Dockerfiles with buildah (cached), the node starts with containerd,
+runc, the CNI bridge, kube-proxy and CoreDNS, and after the last test it stops and must leave
+nothing behind on the machine. Nothing here skips: without root or the Debian packages that
+`.ci/run` installs, the fixture fails with what is missing. Any failing test prints the Pods, the
+events and the logs of every namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+
+import pytest
+
+import cluster
+
+
+@pytest.fixture(scope="package")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[cluster.Cluster]:
+    """The running node, nothing of textclf installed yet; stopped after this folder's tests."""
+    archives = cluster.build_images()
+    workdir = tmp_path_factory.mktemp("node")
+    with cluster.running(workdir, archives) as running:
+        yield running
+    left = cluster.leftovers(workdir)
+    assert not left, "the cluster left these behind:\n" + "\n".join(left)
+
+
+_NODE: list[cluster.Cluster] = []
+
+
+@pytest.fixture(autouse=True)
+def _remember(request: pytest.FixtureRequest) -> None:
+    if "node" in request.fixturenames:
+        _NODE[:] = [request.getfixturevalue("node")]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed and call.when == "call" and _NODE:
+        report.sections.append(("the cluster at the failure", _NODE[0].describe()))
+    return report
