@@ -17,11 +17,17 @@ from textclf_trainer import progress
 
 class Recorder(http.server.BaseHTTPRequestHandler):
     received: ClassVar[list[tuple[str, dict[str, Any]]]] = []
+    refusals: ClassVar[list[str]] = []
+    """Retry-After values: each of the next requests is answered 429 with one, as the operator does."""
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Recorder.received.append((self.headers["Authorization"], json.loads(body)))
-        self.send_response(204)
+        if Recorder.refusals:
+            self.send_response(429)
+            self.send_header("Retry-After", Recorder.refusals.pop(0))
+        else:
+            self.send_response(204)
         self.end_headers()
 
     def log_message(self, *args: Any) -> None:
@@ -31,6 +37,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     Recorder.received = []
+    Recorder.refusals = []
     httpd = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -58,6 +65,38 @@ def test_http_reporter_throttles_and_sends_the_token(server: str, tmp_path: path
     assert Recorder.received[0][0] == "Bearer abc"
     assert Recorder.received[-1][0] == "Bearer rotated"
     assert Recorder.received[0][1]["totalSteps"] == 100
+
+
+def test_phase_changes_never_come_faster_than_the_endpoint_takes_them(server: str) -> None:
+    now = [0.0]
+    reporter = progress.Http(server, None, min_interval=5.0, min_gap=1.0, clock=lambda: now[0])
+    for t, percent, phase in [(0.0, 0, "load"), (0.2, 1, "inspect"), (0.4, 3, "baseline"),
+                              (1.1, 5, "train"), (1.5, 6, "train"), (2.5, 90, "evaluate")]:  # fmt: skip
+        now[0] = t
+        reporter.report(event(percent, phase))
+    assert [body["phase"] for _, body in Recorder.received] == ["load", "train", "evaluate"]
+
+
+def test_a_429_is_obeyed_and_the_final_event_waits_for_its_turn(server: str) -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    reporter = progress.Http(
+        server, None, min_interval=5.0, min_gap=1.0, clock=lambda: now[0], sleep=sleep
+    )
+    Recorder.refusals = ["3"]
+    reporter.report(event(10))  # refused: come back in 3 s
+    for t, percent, phase in [(1.5, 20, "evaluate"), (2.0, 30, "save")]:
+        now[0] = t
+        reporter.report(event(percent, phase))  # a phase change, but still inside the 3 s
+    now[0] = 2.5
+    reporter.report(event(100, "done"))
+    assert [body["percent"] for _, body in Recorder.received] == [10, 100]
+    assert slept == [pytest.approx(0.5)]
 
 
 def test_http_failures_never_raise(tmp_path: pathlib.Path) -> None:

@@ -3,8 +3,10 @@
 - ``JsonLines``: one JSON object per line on a stream (stdout of ``python -m textclf_trainer`` locally);
 - ``Http``: POSTs to the operator's progress endpoint (``TEXTCLF_PROGRESS_URL``) with the projected
   token read from ``TEXTCLF_PROGRESS_TOKEN_PATH`` on every send (the kubelet rotates it), at most one
-  event per ``min_interval`` seconds (the last event and phase changes always go); failures are logged
-  and swallowed, never raised into training;
+  event per ``min_interval`` seconds. A phase change goes sooner, but never within ``min_gap`` of the
+  last send (the operator answers faster reports of a run with 429), and the final event waits out
+  that gap rather than be refused. A 429's ``Retry-After`` is obeyed. Failures are logged and
+  swallowed, never raised into training;
 - ``Log``: keeps every event with a timestamp, for the artifact's ``training_log.jsonl``;
 - ``Fanout``: all of them at once.
 
@@ -28,7 +30,13 @@ from textclf.api import channels
 LOG = logging.getLogger(__name__)
 DEFAULT_MIN_INTERVAL = 5.0
 """Seconds between two POSTs to the progress endpoint."""
+MIN_GAP = 1.0
+"""Seconds between any two POSTs, phase changes included: the operator's default
+``progress_min_interval``, below which it answers 429."""
+FINAL_WAIT_MAX = 5.0
+"""The longest the final event waits for the endpoint to take it (Retry-After or the gap)."""
 HTTP_TIMEOUT = 5.0
+TOO_MANY_REQUESTS = 429
 
 # Overall percent at which each phase starts; training fills the span up to evaluation.
 PHASE_START = {
@@ -70,26 +78,43 @@ class Http:
         token_path: str | None,
         *,
         min_interval: float = DEFAULT_MIN_INTERVAL,
+        min_gap: float = MIN_GAP,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
         opener: Callable[..., Any] = urllib.request.urlopen,  # replaced in tests
     ) -> None:
         self.url = url
         self.token_path = token_path
         self.min_interval = min_interval
+        self.min_gap = min_gap
         self.clock = clock
+        self.sleep = sleep
         self.opener = opener
         self._last_sent: float | None = None
         self._last_phase: str | None = None
+        self._not_before = float("-inf")  # from the endpoint's Retry-After
         self._failures = 0
 
-    def _due(self, event: channels.ProgressReport) -> bool:
-        if self._last_sent is None or event.percent >= 100 or event.phase != self._last_phase:
-            return True
-        return self.clock() - self._last_sent >= self.min_interval
+    def _wait(self, event: channels.ProgressReport) -> float | None:
+        """Seconds before ``event`` may go (0: now), or None to skip it: a later one says more."""
+        final = event.percent >= 100
+        earliest = self._not_before
+        if self._last_sent is not None:
+            urgent = final or event.phase != self._last_phase
+            earliest = max(
+                earliest, self._last_sent + (self.min_gap if urgent else self.min_interval)
+            )
+        wait = earliest - self.clock()
+        if wait <= 0:
+            return 0.0
+        return min(wait, FINAL_WAIT_MAX) if final else None
 
     def report(self, event: channels.ProgressReport) -> None:
-        if not self._due(event):
+        wait = self._wait(event)
+        if wait is None:
             return
+        if wait > 0:
+            self.sleep(wait)
         self._last_sent = self.clock()
         self._last_phase = event.phase
         headers = {"Content-Type": "application/json"}
@@ -102,10 +127,21 @@ class Http:
             )
             with self.opener(request, timeout=HTTP_TIMEOUT) as response:
                 response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code != TOO_MANY_REQUESTS:
+                self._failed(exc)
+                return
+            retry = exc.headers.get("Retry-After", "") if exc.headers else ""
+            delay = float(retry) if retry.replace(".", "", 1).isdigit() else self.min_gap
+            self._not_before = self.clock() + delay
+            LOG.debug("progress endpoint asked to wait %.1fs; later events will say more", delay)
         except (OSError, urllib.error.URLError, ValueError) as exc:
-            self._failures += 1
-            if self._failures <= 3:
-                LOG.warning("progress report to %s failed (%s); training goes on", self.url, exc)
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        self._failures += 1
+        if self._failures <= 3:
+            LOG.warning("progress report to %s failed (%s); training goes on", self.url, exc)
 
 
 class Log:
