@@ -346,16 +346,19 @@ class ControlPlane:
         _write_pki(self.pki, self.address, self.node_clients)
         etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
         self.server = f"https://{self.address}:{api_port}"
+        # OwnerReferencesPermissionEnforcement (on in OpenShift): blockOwnerDeletion on an owner
+        # takes update on its finalizers, so the RBAC test proves the chart grants it.
+        admission = "OwnerReferencesPermissionEnforcement"
         node_args = (
             [
                 "--authorization-mode=Node,RBAC",
-                "--enable-admission-plugins=NodeRestriction",
+                f"--enable-admission-plugins=NodeRestriction,{admission}",
                 f"--kubelet-client-certificate={pki_dir / 'admin.crt'}",
                 f"--kubelet-client-key={pki_dir / 'admin.key'}",
                 "--kubelet-preferred-address-types=InternalIP",
             ]
             if self.node_clients
-            else ["--authorization-mode=RBAC"]
+            else ["--authorization-mode=RBAC", f"--enable-admission-plugins={admission}"]
         )
         self._spawn(
             "etcd",

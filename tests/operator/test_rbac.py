@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import pathlib
 import urllib.parse
+from collections.abc import Callable
 from typing import Any, cast
 
 import kubernetes
@@ -103,9 +104,21 @@ def _used(entries: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
             continue  # discovery (/apis, /version): allowed to every authenticated user
         resource = ref["resource"] + (f"/{ref['subresource']}" if ref.get("subresource") else "")
         used.add((ref.get("apiGroup", ""), resource, entry["verb"]))
-        if entry["verb"] == "patch" and entry.get("responseStatus", {}).get("code") == 201:
+        created = entry.get("responseStatus", {}).get("code") == 201
+        if entry["verb"] == "patch" and created:
             used.add((ref.get("apiGroup", ""), resource, "create"))  # an apply that created
+        if created and resource in OWNERS:
+            # admitted by OwnerReferencesPermissionEnforcement: update on the owner's finalizers
+            used.add((GROUP, f"{OWNERS[resource](ref.get('name', ''))}/finalizers", "update"))
     return used
+
+
+OWNERS: dict[str, Callable[[str], str]] = {
+    "jobs": lambda name: "modelevaluations" if name.endswith("-eval") else "trainingruns",
+    "deployments": lambda _name: "textclassifiermodels",
+    "services": lambda _name: "textclassifiermodels",
+}
+"""What the operator creates, owned with blockOwnerDeletion: the owner's plural, by the name."""
 
 
 def _predictor_runs(cluster: Cluster) -> str | None:
@@ -261,3 +274,68 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
     rules, _ = charts.operator_rules({}, release=RELEASE)
     unused = _granted(rules) - _used(entries)
     assert not unused, f"granted but never used: {sorted(unused)}"
+
+
+def test_block_owner_deletion_needs_the_owners_finalizers(
+    control_plane: controlplane.ControlPlane,
+    api_client: kubernetes.client.ApiClient,
+    namespace: str,
+    tmp_path: pathlib.Path,
+) -> None:
+    """The control plane enforces owner references as OpenShift does, so the test above proves the
+    chart's finalizers rule: an account that may create Jobs but not update its owner's finalizers
+    is refused a Job owned with blockOwnerDeletion, and allowed the same Job without it."""
+    core = kubernetes.client.CoreV1Api(api_client)
+    rbac = kubernetes.client.RbacAuthorizationV1Api(api_client)
+    core.create_namespaced_service_account(namespace, cast("Any", {"metadata": {"name": "maker"}}))
+    rbac.create_namespaced_role(
+        namespace,
+        cast(
+            "Any",
+            {
+                "metadata": {"name": "jobs-only"},
+                "rules": [{"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"]}],
+            },
+        ),
+    )
+    rbac.create_namespaced_role_binding(
+        namespace,
+        cast(
+            "Any",
+            {
+                "metadata": {"name": "maker-jobs"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": "jobs-only",
+                },
+                "subjects": [{"kind": "ServiceAccount", "name": "maker", "namespace": namespace}],
+            },
+        ),
+    )
+    owner = core.create_namespaced_config_map(
+        namespace, cast("Any", {"metadata": {"name": "owner"}})
+    )
+    assert owner.metadata is not None
+    uid = owner.metadata.uid
+    kubeconfig = control_plane.kubeconfig_for_token(
+        _token(api_client, f"system:serviceaccount:{namespace}:maker"), tmp_path / "maker"
+    )
+    maker = kubernetes.config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
+    batch = kubernetes.client.BatchV1Api(maker)
+
+    def job(name: str, *, block: bool) -> Any:
+        reference = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner",
+                     "uid": uid, "blockOwnerDeletion": block}  # fmt: skip
+        pod = {"restartPolicy": "Never", "containers": [{"name": "c", "image": "none"}]}
+        return {
+            "metadata": {"name": name, "ownerReferences": [reference]},
+            "spec": {"template": {"spec": pod}},
+        }
+
+    with pytest.raises(kubernetes.client.ApiException) as refused:
+        batch.create_namespaced_job(namespace, job("blocking", block=True))
+    assert refused.value.status == 403
+    assert "blockOwnerDeletion" in str(refused.value.body)
+    batch.create_namespaced_job(namespace, job("plain", block=False))
+    maker.close()

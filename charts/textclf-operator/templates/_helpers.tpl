@@ -88,6 +88,12 @@ runs it as this ServiceAccount and fails on a refused request or a rule it never
 - apiGroups: ["textclf.io"]
   resources: ["trainingruns/status", "textclassifiermodels/status", "modelevaluations/status"]
   verbs: ["patch"]
+# What it makes is owned with blockOwnerDeletion (the owner waits for it in foreground deletion):
+# where OwnerReferencesPermissionEnforcement is on (OpenShift), that takes update on the owner's
+# finalizers, checked at admission; without it every Job, Deployment and Service is refused.
+- apiGroups: ["textclf.io"]
+  resources: ["trainingruns/finalizers", "textclassifiermodels/finalizers", "modelevaluations/finalizers"]
+  verbs: ["update"]
 # The reconciler creates each run's training Job (and each evaluation's Job) and patches spec.suspend; it reads a Job back
 # before it declares a run's Job lost. It deletes a finished run's Job itself, ttlSecondsAfterFinished
 # after the run's status holds the result (a Job-controller TTL could delete the result unread).
