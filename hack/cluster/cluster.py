@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import signal
@@ -65,6 +66,21 @@ PACKAGES = {
 CNI_BIN = pathlib.Path("/usr/lib/cni")
 CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
 NETNS_DIR = pathlib.Path("/var/run/netns")
+CNI_NETWORK = "textclf"
+CNI_CACHE = pathlib.Path("/var/lib/cni/results")
+"""Where the CNI library caches each attachment's result (not removed for Pods killed at down)."""
+CONTAINER_LOG_LINKS = pathlib.Path("/var/log/containers")
+SYSCTLS = (
+    "net.ipv4.ip_forward",
+    "vm.overcommit_memory",
+    "vm.panic_on_oom",
+    "kernel.panic",
+    "kernel.panic_on_oops",
+    "kernel.keys.root_maxkeys",
+    "kernel.keys.root_maxbytes",
+)
+"""Kernel settings the node changes (forwarding for Services; the kubelet's defaults), restored at
+down."""
 RELEASE = "textclf"
 RELEASE_NAMESPACE = "textclf-system"
 PERSISTENT_VOLUMES = 6
@@ -189,11 +205,8 @@ class Cluster:
             _run(["ip", "link", "add", BRIDGE, "type", "bridge"], "creating the bridge")
         _run(["ip", "addr", "replace", f"{NODE_IP}/24", "dev", BRIDGE], "addressing the bridge")
         _run(["ip", "link", "set", BRIDGE, "up"], "raising the bridge")
-        forward = pathlib.Path("/proc/sys/net/ipv4/ip_forward")
-        saved = self.workdir / "ip_forward.saved"
-        if not saved.exists():
-            saved.write_text(forward.read_text())
-        forward.write_text("1\n")
+        _save_sysctls(self.workdir / "sysctls.saved.json")
+        _sysctl_path("net.ipv4.ip_forward").write_text("1\n")
         if _run(["iptables", "-C", "FORWARD", *self._fence()], "iptables", check=False).returncode:
             _run(["iptables", "-I", "FORWARD", "1", *self._fence()], "the forwarding fence")
 
@@ -218,7 +231,7 @@ class Cluster:
             cni_conf / "10-textclf.conflist",
             {
                 "cniVersion": "0.4.0",
-                "name": "textclf",
+                "name": CNI_NETWORK,
                 "plugins": [
                     {
                         "type": "bridge",
@@ -369,7 +382,13 @@ class Cluster:
                 "nodePortAddresses": [f"{NODE_IP}/32"],
                 # Replies from a Service's Pod come back through the node, not across the bridge.
                 "iptables": {"masqueradeAll": True, "syncPeriod": "10s", "minSyncPeriod": "0s"},
-                "conntrack": {"maxPerCore": 0, "min": 0},  # leave the host's conntrack sysctls
+                # Zero: leave the host's conntrack table size and TCP timeouts as they are.
+                "conntrack": {
+                    "maxPerCore": 0,
+                    "min": 0,
+                    "tcpEstablishedTimeout": "0s",
+                    "tcpCloseWaitTimeout": "0s",
+                },
             },
         )
         self.plane.spawn("kube-proxy", [str(bins / "kube-proxy"), f"--config={config}", "--v=1"])
@@ -498,6 +517,7 @@ class Cluster:
         """Pods, events and logs of every namespace: what a failure report needs."""
         parts = []
         for args in (
+            ("get", "trainingruns,textclassifiermodels,modelevaluations,jobs", "-A", "-o", "wide"),
             ("get", "pods", "-A", "-o", "wide"),
             ("get", "events", "-A", "--sort-by=.lastTimestamp"),
         ):
@@ -511,30 +531,37 @@ class Cluster:
                     "logs", "-n", meta["namespace"], meta["name"], "--all-containers", "--tail=25"
                 )
                 parts.append(f"$ kubectl logs -n {meta['namespace']} {meta['name']}\n{logs.stdout}")
+        for process in ("kubelet", "containerd", "kube-proxy", "coredns"):
+            tail = "\n".join(self.plane.log_tail(process).splitlines()[-15:])
+            parts.append(f"$ tail logs/{process}.log\n{tail}")
         return "\n".join(parts)
 
     # --- down -----------------------------------------------------------------------------------
 
     def down(self) -> None:
-        """Stop everything and remove all it made on the machine, then the work folder."""
-        self.plane.stop(NODE_PROCESSES)
-        netns = self._remove_containers()
-        self.plane.stop(("containerd",))
-        _kill_matching(str(self.socket))  # shims outlive containerd by design
-        self._kill_pods()
-        for mount in sorted(_mounts_under(self.workdir, containerd_root()), reverse=True):
-            _run(["umount", "-l", mount], "umount", check=False)
-        for path in netns:
-            _run(["umount", path], "umount", check=False)
-            pathlib.Path(path).unlink(missing_ok=True)
-        _remove_kube_chains()  # and our fence
-        _run(["ip", "link", "del", BRIDGE], "ip link del", check=False)
-        saved = self.workdir / "ip_forward.saved"
-        if saved.exists():
-            pathlib.Path("/proc/sys/net/ipv4/ip_forward").write_text(saved.read_text())
-        _remove_cgroups("kubepods")
-        self.plane.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        """Stop everything and remove all it made on the machine, then the work folder. Every step
+        runs even when one before it failed; the control plane stops last, whatever happened."""
+        try:
+            self.plane.stop(NODE_PROCESSES)
+            netns = self._remove_containers()
+            self.plane.stop(("containerd",))
+            _kill_matching(str(self.socket))  # shims outlive containerd by design
+            _kill_pods()
+            for mount in sorted(_mounts_under(self.workdir, containerd_root()), reverse=True):
+                _run(["umount", mount], "umount", check=False)
+            for path in netns:
+                _run(["umount", path], "umount", check=False)
+                pathlib.Path(path).unlink(missing_ok=True)
+            _remove_kube_chains()  # and our fence
+            _run(["ip", "link", "del", BRIDGE], "ip link del", check=False)
+            _remove_links_into(self.workdir)
+            for cached in CNI_CACHE.glob(f"{CNI_NETWORK}-*"):
+                cached.unlink()
+            _restore_sysctls(self.workdir / "sysctls.saved.json")
+            _remove_cgroups("kubepods")
+        finally:
+            self.plane.stop()
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _remove_containers(self) -> list[str]:
         """Kill and delete every container; return the network namespaces their sandboxes held."""
@@ -545,7 +572,9 @@ class Cluster:
             info = self.ctr("containers", "info", container, check=False)
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 for ns in json.loads(info.stdout)["Spec"]["linux"]["namespaces"]:
-                    if ns.get("type") == "network" and ns.get("path"):
+                    if ns.get("type") == "network" and str(ns.get("path", "")).startswith(
+                        f"{NETNS_DIR}/"
+                    ):
                         netns.add(ns["path"])
             self.ctr("tasks", "kill", "-s", "SIGKILL", container, check=False)
         deadline = time.monotonic() + 20
@@ -558,13 +587,67 @@ class Cluster:
             self.ctr("containers", "delete", container, check=False)
         return sorted(netns)
 
-    @staticmethod
-    def _kill_pods() -> None:
-        """Any process still in a Pod's cgroup (a container whose shim was gone)."""
-        for procs in (CGROUP_ROOT / "pids" / "kubepods").rglob("cgroup.procs"):
-            with contextlib.suppress(OSError, ValueError):
-                for pid in procs.read_text().split():
-                    os.kill(int(pid), signal.SIGKILL)
+
+def _kill_pods(grace: float = 10.0) -> None:
+    """Any process still in a Pod's cgroup (a container whose shim was gone), until none is left."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        pids = [
+            int(pid)
+            for procs in (CGROUP_ROOT / "pids" / "kubepods").rglob("cgroup.procs")
+            for pid in _read(procs).split()
+        ]
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+
+
+def _read(path: pathlib.Path) -> str:
+    with contextlib.suppress(OSError):
+        return path.read_text()
+    return ""
+
+
+def _save_sysctls(saved: pathlib.Path) -> None:
+    """The kernel settings the kubelet and kube-proxy change, as they were before the node."""
+    if not saved.exists():
+        saved.write_text(json.dumps({name: _read(_sysctl_path(name)) for name in SYSCTLS}))
+
+
+def _restore_sysctls(saved: pathlib.Path) -> None:
+    if saved.exists():
+        for name, value in json.loads(saved.read_text()).items():
+            with contextlib.suppress(OSError):
+                _sysctl_path(name).write_text(value)
+
+
+def _sysctl_path(name: str) -> pathlib.Path:
+    return pathlib.Path("/proc/sys") / name.replace(".", "/")
+
+
+def sysctls() -> dict[str, str]:
+    """The current values of the kernel settings a node changes (compare before and after)."""
+    return {name: _read(_sysctl_path(name)).strip() for name in SYSCTLS}
+
+
+def _remove_links_into(workdir: pathlib.Path) -> None:
+    """The kubelet's /var/log/containers links, which point into the node's work folder."""
+    for link in _links_into(workdir):
+        link.unlink()
+
+
+def _links_into(workdir: pathlib.Path) -> list[pathlib.Path]:
+    if not CONTAINER_LOG_LINKS.is_dir():
+        return []
+    prefix = str(workdir.resolve()) + "/"
+    return [
+        link
+        for link in CONTAINER_LOG_LINKS.iterdir()
+        if link.is_symlink() and os.readlink(link).startswith(prefix)
+    ]
 
 
 def _kill_matching(needle: str) -> None:
@@ -616,6 +699,15 @@ def _remove_kube_chains() -> None:
         _run([command, "-t", table, "-X", chain], command, check=False)
 
 
+def _host_veths() -> list[str]:
+    """Host ends of Pod veths (the CNI bridge plugin names them veth + 8 hex digits)."""
+    listed = _run(["ip", "-o", "link", "show", "type", "veth"], "ip link", check=False).stdout
+    names = [
+        line.split(":")[1].strip().split("@")[0] for line in listed.splitlines() if ":" in line
+    ]
+    return [name for name in names if re.fullmatch(r"veth[0-9a-f]{8}", name)]
+
+
 def _remove_cgroups(name: str) -> None:
     """The kubelet's cgroup tree in every v1 hierarchy, deepest first (rmdir of empty groups)."""
     for hierarchy in CGROUP_ROOT.iterdir():
@@ -643,6 +735,9 @@ def leftovers(workdir: pathlib.Path) -> list[str]:
     found += [
         f"cgroup {h.name}/kubepods" for h in CGROUP_ROOT.iterdir() if (h / "kubepods").is_dir()
     ]
+    found += [f"log link {link}" for link in _links_into(workdir)]
+    found += [f"CNI cache {path}" for path in CNI_CACHE.glob(f"{CNI_NETWORK}-*")]
+    found += [f"veth {name}" for name in _host_veths()]
     needle = str(workdir.resolve())
     for proc in pathlib.Path("/proc").iterdir():
         if proc.name.isdigit() and proc.name != str(os.getpid()):

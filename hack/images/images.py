@@ -58,7 +58,8 @@ def buildah(*args: str) -> list[str]:
 def _run(argv: list[str], what: str) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise ImageError(f"{what} failed ({' '.join(argv[:3])} …):\n{done.stderr[-4000:]}")
+        shown = " ".join(arg for arg in argv if not arg.startswith(str(cache_dir())))
+        raise ImageError(f"{what} failed ({shown[:300]}):\n{done.stderr[-4000:]}")
     return done.stdout.strip()
 
 
@@ -155,7 +156,10 @@ def pause(binary: pathlib.Path) -> str:
     try:
         _run(buildah("copy", "--chmod", "0755", container, str(binary), "/pause"), "copy")
         _run(buildah("config", "--entrypoint", '["/pause"]', container), "buildah config")
-        _run(buildah("commit", "-q", container, PAUSE), "buildah commit")
+        _run(
+            buildah("commit", "-q", "--timestamp", "0", container, PAUSE),
+            "committing the pause image",
+        )
     finally:
         subprocess.run(buildah("rm", container), capture_output=True, check=False)
     found = image_id(PAUSE)

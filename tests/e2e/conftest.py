@@ -9,11 +9,13 @@ events and the logs of every namespace.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator, Iterator
 
 import pytest
 
 import cluster
+import images
 
 
 @pytest.fixture(scope="package")
@@ -21,10 +23,32 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[cluster.Cluster]:
     """The running node, nothing of textclf installed yet; stopped after this folder's tests."""
     archives = cluster.build_images()
     workdir = tmp_path_factory.mktemp("node")
-    with cluster.running(workdir, archives) as running:
-        yield running
-    left = cluster.leftovers(workdir)
-    assert not left, "the cluster left these behind:\n" + "\n".join(left)
+    kernel = cluster.sysctls()
+    try:
+        with cluster.running(workdir, archives) as running:
+            yield running
+            _leave_a_pod_running(running)
+    finally:
+        left = cluster.leftovers(workdir)
+        changed = {
+            k: (v, cluster.sysctls()[k]) for k, v in kernel.items() if cluster.sysctls()[k] != v
+        }
+        assert not left, "the cluster left these behind:\n" + "\n".join(left)
+        assert not changed, f"kernel settings not restored (before, after): {changed}"
+
+
+def _leave_a_pod_running(node: cluster.Cluster) -> None:
+    """A Pod still running at teardown, so that stopping the node must kill and clean a real one."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "still-running", "namespace": "default"},
+        "spec": {"containers": [{"name": "pause", "image": images.PAUSE}]},
+    }
+    applied = node.kubectl("apply", "-f", "-", stdin=json.dumps(pod))
+    assert applied.returncode == 0, applied.stderr
+    waited = node.kubectl("wait", "--for=condition=Ready", "pod/still-running", "--timeout=120s")
+    assert waited.returncode == 0, waited.stderr
 
 
 _NODE: list[cluster.Cluster] = []

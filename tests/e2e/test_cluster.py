@@ -77,8 +77,8 @@ def _trainer_pod(node: cluster.Cluster, run: str) -> dict[str, Any]:
     pods = get(node, "pods", "-n", NS, "-l", f"job-name={run}-train")
     assert pods is not None
     assert pods["items"], f"no Pod of run {run}"
-    pod: dict[str, Any] = pods["items"][-1]
-    return pod
+    newest: dict[str, Any] = max(pods["items"], key=lambda p: p["metadata"]["creationTimestamp"])
+    return newest
 
 
 def test_helm_install_makes_the_operator_ready_through_its_probes(node: cluster.Cluster) -> None:
@@ -131,7 +131,11 @@ def test_quickstart_trains_in_a_real_pod(node: cluster.Cluster) -> None:
     pod = _trainer_pod(node, "imdb-v1")
     (terminated,) = [c["state"]["terminated"] for c in pod["status"]["containerStatuses"]]
     assert terminated["exitCode"] == 0
-    assert json.loads(terminated["message"])
+    result = json.loads(terminated["message"])  # the result as the trainer wrote it, under 4 KiB
+    assert result["artifact"]["digest"] == status["artifact"]["digest"]
+    assert result["metrics"]["test"]["accuracy"] == pytest.approx(
+        status["metrics"]["test"]["accuracy"]
+    )
     assert pod["spec"]["securityContext"]["runAsUser"] == 65532
 
     # the artifact is on the claim's volume (a hostPath PersistentVolume of the node)
@@ -145,13 +149,16 @@ def test_quickstart_trains_in_a_real_pod(node: cluster.Cluster) -> None:
         node, "get", "--raw",
         f"/api/v1/namespaces/{cluster.RELEASE_NAMESPACE}/services/{OPERATOR}:metrics/proxy/metrics",
     )  # fmt: skip
-    accepted = [
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith('textclf_progress_requests_total{result="accepted"}')
-    ]
-    assert accepted, metrics
-    assert accepted[0] >= 1, metrics
+
+    def requests(result: str) -> float:
+        prefix = f'textclf_progress_requests_total{{result="{result}"}} '
+        return sum(
+            float(line[len(prefix) :]) for line in metrics.splitlines() if line.startswith(prefix)
+        )
+
+    assert requests("accepted") >= 1, metrics
+    # the trainer paces itself to what the endpoint takes: nothing refused on the way
+    assert requests("throttled") + requests("rate_limited") == 0, metrics
 
     model = get(node, "textclassifiermodel", "imdb", "-n", NS)
     assert model["status"]["latestVersion"]["run"] == "imdb-v1"
@@ -205,6 +212,7 @@ def test_deleting_a_run_removes_its_job_and_pods(node: cluster.Cluster) -> None:
         "the run's Pod to run",
     )
     ok(node, "delete", "trainingrun", "imdb-gone", "-n", NS, "--wait=false")
+    wait_for(lambda: _run(node, "imdb-gone") is None, 120, "the run to go")
     wait_for(lambda: get(node, "job", "imdb-gone-train", "-n", NS) is None, 120, "its Job to go")
     wait_for(
         lambda: not get(node, "pods", "-n", NS, "-l", "job-name=imdb-gone-train")["items"],
@@ -233,10 +241,8 @@ def test_the_served_model_answers_through_its_service(node: cluster.Cluster) -> 
     assert done.returncode == 0, done.stderr
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(answers) == 2
-    for answer in answers:
-        names = {c["name"] for c in answer["concepts"]}
-        assert names, answer
-        assert names <= {"neg", "pos"}, answer
+    top = [max(answer["concepts"], key=lambda c: c["value"])["name"] for answer in answers]
+    assert top == ["pos", "neg"], answers
 
 
 def test_an_evaluation_runs_in_a_real_pod(node: cluster.Cluster) -> None:
@@ -288,6 +294,13 @@ def test_helm_uninstall_leaves_only_what_the_crd_policy_keeps(node: cluster.Clus
         120,
         "the operator's Pod to go",
     )
+    # the default templates stay with the CRDs (crds.keep), as the README says
+    templates = get(node, "trainingtemplates")["items"]
+    assert {t["metadata"]["name"] for t in templates} == {
+        "embedding-logreg",
+        "hf-advanced",
+        "hf-lora",
+    }
     crds = get(node, "crd")["items"]
     assert {c["metadata"]["name"] for c in crds} >= {
         "trainingruns.textclf.io",
