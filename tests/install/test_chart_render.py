@@ -25,6 +25,10 @@ NAMESPACED_CONTRACT = {
     ("textclf.io", "trainingruns/status"): {"patch"},
     ("textclf.io", "textclassifiermodels/status"): {"patch"},
     ("textclf.io", "modelevaluations/status"): {"patch"},
+    # blockOwnerDeletion on what it owns, where OwnerReferencesPermissionEnforcement is on
+    ("textclf.io", "trainingruns/finalizers"): {"update"},
+    ("textclf.io", "textclassifiermodels/finalizers"): {"update"},
+    ("textclf.io", "modelevaluations/finalizers"): {"update"},
     ("batch", "jobs"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "pods"): {"list", "watch"},
     ("", "events"): {"create"},
@@ -140,7 +144,7 @@ def test_rbac_rules_say_who_needs_them() -> None:
     helpers = (charts.CHART / "templates" / "_helpers.tpl").read_text()
     lines = helpers.splitlines()
     rule_starts = [i for i, line in enumerate(lines) if line.startswith("- apiGroups:")]
-    assert len(rule_starts) == 11
+    assert len(rule_starts) == 12
     assert all(lines[i - 1].startswith("# ") for i in rule_starts)
 
 
