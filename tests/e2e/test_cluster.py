@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 import cluster
-from tests.e2e.helpers import REPO, get, ok, wait_for
+from tests.e2e.helpers import REPO, get, ok
+from tests.operator.support import eventually
 from textclf.api import codes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.training]
@@ -41,7 +42,7 @@ def _finished(node: cluster.Cluster, name: str, timeout: float = 420) -> dict[st
             else None
         )
 
-    found: dict[str, Any] = wait_for(done, timeout, f"run {name} to finish")
+    found: dict[str, Any] = eventually(done, timeout, f"run {name} to finish")
     return found
 
 
@@ -201,7 +202,7 @@ def test_a_run_past_its_deadline_fails_as_timed_out(node: cluster.Cluster) -> No
 
 def test_deleting_a_run_removes_its_job_and_pods(node: cluster.Cluster) -> None:
     _apply(node, _training_run("imdb-gone", "hf-advanced"))
-    wait_for(
+    eventually(
         lambda: any(
             p["status"].get("phase") == "Running"
             for p in (get(node, "pods", "-n", NS, "-l", "job-name=imdb-gone-train") or {}).get(
@@ -212,9 +213,9 @@ def test_deleting_a_run_removes_its_job_and_pods(node: cluster.Cluster) -> None:
         "the run's Pod to run",
     )
     ok(node, "delete", "trainingrun", "imdb-gone", "-n", NS, "--wait=false")
-    wait_for(lambda: _run(node, "imdb-gone") is None, 120, "the run to go")
-    wait_for(lambda: get(node, "job", "imdb-gone-train", "-n", NS) is None, 120, "its Job to go")
-    wait_for(
+    eventually(lambda: _run(node, "imdb-gone") is None, 120, "the run to go")
+    eventually(lambda: get(node, "job", "imdb-gone-train", "-n", NS) is None, 120, "its Job to go")
+    eventually(
         lambda: not get(node, "pods", "-n", NS, "-l", "job-name=imdb-gone-train")["items"],
         120,
         "its Pods to go",
@@ -225,7 +226,7 @@ def test_the_served_model_answers_through_its_service(node: cluster.Cluster) -> 
     ok(node, "patch", "textclassifiermodel", "imdb", "-n", NS, "--type", "merge",
        "-p", json.dumps({"spec": {"serving": {"enabled": True, "version": "imdb-v1",
                                                "resources": {"requests": {"cpu": "100m", "memory": "1Gi"}}}}}))  # fmt: skip
-    wait_for(
+    eventually(
         lambda: (get(node, "tcm", "imdb", "-n", NS)["status"].get("serving") or {}).get(
             "readyReplicas"
         ),
@@ -271,7 +272,7 @@ def test_an_evaluation_runs_in_a_real_pod(node: cluster.Cluster) -> None:
             else None
         )
 
-    status = wait_for(evaluated, 300, "the evaluation")
+    status = eventually(evaluated, 300, "the evaluation")
     assert status["code"] == codes.EvaluationCode.EVALUATED, status
     assert status["metrics"]["accuracy"] > 0.6
 
@@ -289,7 +290,7 @@ def test_helm_uninstall_leaves_only_what_the_crd_policy_keeps(node: cluster.Clus
     kinds = "deploy,svc,sa,role,rolebinding,configmap,secret,networkpolicy"
     assert not get(node, kinds, "-A", "-l", selector)["items"]
     assert not get(node, "clusterrole,clusterrolebinding", "-l", selector)["items"]
-    wait_for(
+    eventually(
         lambda: not get(node, "pods", "-n", cluster.RELEASE_NAMESPACE)["items"],
         120,
         "the operator's Pod to go",
