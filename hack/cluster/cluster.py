@@ -10,7 +10,8 @@ iptables rule, cgroup and link it made. One such cluster per machine: the bridge
 bridge address and the kubelet's port are fixed.
 
 The machine needs root and Debian's runc, containerd, iptables and containernetworking-plugins
-(`.ci/run` installs them). Pods live in network namespaces on this machine; a firewall rule drops
+(``make setup`` installs them: ``hack/node/packages.sh``). What the node changes on the machine
+outside its work folder, and the check that nothing of it is left, are in ``hoststate``. Pods live in network namespaces on this machine; a firewall rule drops
 anything they send beyond the bridge, so nothing leaves the machine.
 """
 
@@ -22,10 +23,7 @@ import dataclasses
 import json
 import os
 import pathlib
-import re
-import shlex
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -39,15 +37,14 @@ sys.path.insert(0, str(HERE.parent / "controlplane"))
 sys.path.insert(0, str(HERE.parent / "images"))
 
 import controlplane  # noqa: E402
+import hoststate  # noqa: E402
 import images  # noqa: E402
 
 NODE_NAME = "textclf-node"
-BRIDGE = "textclf0"
 NODE_IP = "10.85.0.1"
 POD_CIDR = "10.85.0.0/24"
 CLUSTER_DOMAIN = "cluster.local"
 KUBELET_PORT = 10250
-RULE_COMMENT = "textclf-cluster"
 NODE_CLIENTS: tuple[tuple[str, str | None], ...] = (
     (f"system:node:{NODE_NAME}", "system:nodes"),
     ("system:kube-scheduler", None),
@@ -64,23 +61,6 @@ PACKAGES = {
     "ip": "iproute2",
 }
 CNI_BIN = pathlib.Path("/usr/lib/cni")
-CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
-NETNS_DIR = pathlib.Path("/var/run/netns")
-CNI_NETWORK = "textclf"
-CNI_CACHE = pathlib.Path("/var/lib/cni/results")
-"""Where the CNI library caches each attachment's result (not removed for Pods killed at down)."""
-CONTAINER_LOG_LINKS = pathlib.Path("/var/log/containers")
-SYSCTLS = (
-    "net.ipv4.ip_forward",
-    "vm.overcommit_memory",
-    "vm.panic_on_oom",
-    "kernel.panic",
-    "kernel.panic_on_oops",
-    "kernel.keys.root_maxkeys",
-    "kernel.keys.root_maxbytes",
-)
-"""Kernel settings the node changes (forwarding for Services; the kubelet's defaults), restored at
-down."""
 RELEASE = "textclf"
 RELEASE_NAMESPACE = "textclf-system"
 PERSISTENT_VOLUMES = 6
@@ -102,11 +82,6 @@ def node_binaries() -> pathlib.Path:
     except subprocess.CalledProcessError as err:
         raise ClusterError(f"building the node failed:\n{err.stderr[-4000:]}") from err
     return pathlib.Path(done.stdout.strip().splitlines()[-1])
-
-
-def containerd_root() -> pathlib.Path:
-    """containerd's content and snapshots: kept across clusters, so images load once per build."""
-    return images.cache_dir().parent / "containerd"
 
 
 def _run(argv: list[str], what: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -201,12 +176,15 @@ class Cluster:
     def _network_up(self) -> None:
         """Our bridge with the node address (the API server binds to it before any Pod exists),
         forwarding on for Service traffic, and a rule that keeps Pods' packets on the bridge."""
-        if _run(["ip", "link", "show", BRIDGE], "ip link", check=False).returncode != 0:
-            _run(["ip", "link", "add", BRIDGE, "type", "bridge"], "creating the bridge")
-        _run(["ip", "addr", "replace", f"{NODE_IP}/24", "dev", BRIDGE], "addressing the bridge")
-        _run(["ip", "link", "set", BRIDGE, "up"], "raising the bridge")
-        _save_sysctls(self.workdir / "sysctls.saved.json")
-        _sysctl_path("net.ipv4.ip_forward").write_text("1\n")
+        if _run(["ip", "link", "show", hoststate.BRIDGE], "ip link", check=False).returncode != 0:
+            _run(["ip", "link", "add", hoststate.BRIDGE, "type", "bridge"], "creating the bridge")
+        _run(
+            ["ip", "addr", "replace", f"{NODE_IP}/24", "dev", hoststate.BRIDGE],
+            "addressing the bridge",
+        )
+        _run(["ip", "link", "set", hoststate.BRIDGE, "up"], "raising the bridge")
+        hoststate.save_sysctls(self.workdir / "sysctls.saved.json")
+        hoststate.sysctl_path("net.ipv4.ip_forward").write_text("1\n")
         if _run(["iptables", "-C", "FORWARD", *self._fence()], "iptables", check=False).returncode:
             _run(["iptables", "-I", "FORWARD", "1", *self._fence()], "the forwarding fence")
 
@@ -214,7 +192,7 @@ class Cluster:
     def _fence() -> list[str]:
         return [
             "-s", POD_CIDR, "!", "-d", POD_CIDR,
-            "-m", "comment", "--comment", RULE_COMMENT, "-j", "DROP",
+            "-m", "comment", "--comment", hoststate.RULE_COMMENT, "-j", "DROP",
         ]  # fmt: skip
 
     def _client_kubeconfig(self, stem: str) -> pathlib.Path:
@@ -223,7 +201,7 @@ class Cluster:
         return path
 
     def _containerd(self) -> None:
-        root = containerd_root()
+        root = hoststate.containerd_root()
         root.mkdir(parents=True, exist_ok=True)
         self.state.mkdir(parents=True, exist_ok=True)
         cni_conf = self.workdir / "cni" / "net.d"
@@ -231,11 +209,11 @@ class Cluster:
             cni_conf / "10-textclf.conflist",
             {
                 "cniVersion": "0.4.0",
-                "name": CNI_NETWORK,
+                "name": hoststate.CNI_NETWORK,
                 "plugins": [
                     {
                         "type": "bridge",
-                        "bridge": BRIDGE,
+                        "bridge": hoststate.BRIDGE,
                         "isGateway": True,
                         "ipMasq": False,
                         "hairpinMode": True,
@@ -295,7 +273,7 @@ class Cluster:
 
     def _load(self, archives: dict[str, pathlib.Path]) -> None:
         """Import each archive once: a marker per archive in containerd's (persistent) root."""
-        markers = containerd_root() / "textclf-imported"
+        markers = hoststate.containerd_root() / "textclf-imported"
         markers.mkdir(exist_ok=True)
         listed = self.ctr("images", "ls", "-q").stdout.split()
         for reference, archive in archives.items():
@@ -545,20 +523,22 @@ class Cluster:
             self.plane.stop(NODE_PROCESSES)
             netns = self._remove_containers()
             self.plane.stop(("containerd",))
-            _kill_matching(str(self.socket))  # shims outlive containerd by design
-            _kill_pods()
-            for mount in sorted(_mounts_under(self.workdir, containerd_root()), reverse=True):
+            hoststate.kill_matching(str(self.socket))  # shims outlive containerd by design
+            hoststate.kill_pods()
+            for mount in sorted(
+                hoststate.mounts_under(self.workdir, hoststate.containerd_root()), reverse=True
+            ):
                 _run(["umount", mount], "umount", check=False)
             for path in netns:
                 _run(["umount", path], "umount", check=False)
                 pathlib.Path(path).unlink(missing_ok=True)
-            _remove_kube_chains()  # and our fence
-            _run(["ip", "link", "del", BRIDGE], "ip link del", check=False)
-            _remove_links_into(self.workdir)
-            for cached in CNI_CACHE.glob(f"{CNI_NETWORK}-*"):
+            hoststate.remove_kube_chains()  # and our fence
+            _run(["ip", "link", "del", hoststate.BRIDGE], "ip link del", check=False)
+            hoststate.remove_links_into(self.workdir)
+            for cached in hoststate.CNI_CACHE.glob(f"{hoststate.CNI_NETWORK}-*"):
                 cached.unlink()
-            _restore_sysctls(self.workdir / "sysctls.saved.json")
-            _remove_cgroups("kubepods")
+            hoststate.restore_sysctls(self.workdir / "sysctls.saved.json")
+            hoststate.remove_cgroups("kubepods")
         finally:
             self.plane.stop()
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -566,14 +546,18 @@ class Cluster:
     def _remove_containers(self) -> list[str]:
         """Kill and delete every container; return the network namespaces their sandboxes held."""
         if not self.socket.exists() or self.ctr("version", check=False).returncode != 0:
-            return sorted(str(p) for p in NETNS_DIR.glob("cni-*")) if NETNS_DIR.exists() else []
+            return (
+                sorted(str(p) for p in hoststate.NETNS_DIR.glob("cni-*"))
+                if hoststate.NETNS_DIR.exists()
+                else []
+            )
         netns: set[str] = set()
         for container in self.ctr("containers", "ls", "-q", check=False).stdout.split():
             info = self.ctr("containers", "info", container, check=False)
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 for ns in json.loads(info.stdout)["Spec"]["linux"]["namespaces"]:
                     if ns.get("type") == "network" and str(ns.get("path", "")).startswith(
-                        f"{NETNS_DIR}/"
+                        f"{hoststate.NETNS_DIR}/"
                     ):
                         netns.add(ns["path"])
             self.ctr("tasks", "kill", "-s", "SIGKILL", container, check=False)
@@ -586,166 +570,6 @@ class Cluster:
             self.ctr("tasks", "delete", "-f", container, check=False)
             self.ctr("containers", "delete", container, check=False)
         return sorted(netns)
-
-
-def _kill_pods(grace: float = 10.0) -> None:
-    """Any process still in a Pod's cgroup (a container whose shim was gone), until none is left."""
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        pids = [
-            int(pid)
-            for procs in (CGROUP_ROOT / "pids" / "kubepods").rglob("cgroup.procs")
-            for pid in _read(procs).split()
-        ]
-        if not pids:
-            return
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-
-
-def _read(path: pathlib.Path) -> str:
-    with contextlib.suppress(OSError):
-        return path.read_text()
-    return ""
-
-
-def _save_sysctls(saved: pathlib.Path) -> None:
-    """The kernel settings the kubelet and kube-proxy change, as they were before the node."""
-    if not saved.exists():
-        saved.write_text(json.dumps({name: _read(_sysctl_path(name)) for name in SYSCTLS}))
-
-
-def _restore_sysctls(saved: pathlib.Path) -> None:
-    if saved.exists():
-        for name, value in json.loads(saved.read_text()).items():
-            with contextlib.suppress(OSError):
-                _sysctl_path(name).write_text(value)
-
-
-def _sysctl_path(name: str) -> pathlib.Path:
-    return pathlib.Path("/proc/sys") / name.replace(".", "/")
-
-
-def sysctls() -> dict[str, str]:
-    """The current values of the kernel settings a node changes (compare before and after)."""
-    return {name: _read(_sysctl_path(name)).strip() for name in SYSCTLS}
-
-
-def _remove_links_into(workdir: pathlib.Path) -> None:
-    """The kubelet's /var/log/containers links, which point into the node's work folder."""
-    for link in _links_into(workdir):
-        link.unlink()
-
-
-def _links_into(workdir: pathlib.Path) -> list[pathlib.Path]:
-    if not CONTAINER_LOG_LINKS.is_dir():
-        return []
-    prefix = str(workdir.resolve()) + "/"
-    return [
-        link
-        for link in CONTAINER_LOG_LINKS.iterdir()
-        if link.is_symlink() and os.readlink(link).startswith(prefix)
-    ]
-
-
-def _kill_matching(needle: str) -> None:
-    for proc in pathlib.Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if needle in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                os.kill(int(proc.name), signal.SIGKILL)
-
-
-def _mounts_under(*roots: pathlib.Path) -> list[str]:
-    prefixes = tuple(str(root.resolve()) + "/" for root in roots)
-    found = []
-    for line in pathlib.Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4].replace("\\040", " ")
-        if point.startswith(prefixes):
-            found.append(point)
-    return found
-
-
-IPTABLES = ("iptables", "ip6tables")
-TABLES = ("filter", "nat", "mangle")
-
-
-def _kube_rules() -> Iterator[tuple[str, str, str]]:
-    """(command, table, rule) of every rule and chain the kubelet and kube-proxy made."""
-    for command in IPTABLES:
-        if shutil.which(command) is None:
-            continue
-        for table in TABLES:
-            listed = _run([command, "-t", table, "-S"], command, check=False).stdout
-            for rule in listed.splitlines():
-                if "KUBE-" in rule or RULE_COMMENT in rule:
-                    yield command, table, rule
-
-
-def _remove_kube_chains() -> None:
-    """The kubelet's and kube-proxy's iptables chains: jumps into them first, then the chains."""
-    chains = []
-    for command, table, rule in list(_kube_rules()):
-        if rule.startswith("-N "):
-            chains.append((command, table, rule.split()[1]))
-        elif rule.startswith("-A ") and rule.split()[1].startswith("KUBE-") is False:
-            _run([command, "-t", table, "-D", *shlex.split(rule)[1:]], command, check=False)
-    for command, table, chain in chains:
-        _run([command, "-t", table, "-F", chain], command, check=False)
-    for command, table, chain in chains:
-        _run([command, "-t", table, "-X", chain], command, check=False)
-
-
-def _host_veths() -> list[str]:
-    """Host ends of Pod veths (the CNI bridge plugin names them veth + 8 hex digits)."""
-    listed = _run(["ip", "-o", "link", "show", "type", "veth"], "ip link", check=False).stdout
-    names = [
-        line.split(":")[1].strip().split("@")[0] for line in listed.splitlines() if ":" in line
-    ]
-    return [name for name in names if re.fullmatch(r"veth[0-9a-f]{8}", name)]
-
-
-def _remove_cgroups(name: str) -> None:
-    """The kubelet's cgroup tree in every v1 hierarchy, deepest first (rmdir of empty groups)."""
-    for hierarchy in CGROUP_ROOT.iterdir():
-        top = hierarchy / name
-        if not top.is_dir():
-            continue
-        for group in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            with contextlib.suppress(OSError):
-                group.rmdir()
-        with contextlib.suppress(OSError):
-            top.rmdir()
-
-
-def leftovers(workdir: pathlib.Path) -> list[str]:
-    """What a stopped cluster left on the machine (empty when ``down`` cleaned up everything)."""
-    found = []
-    if workdir.exists():
-        found.append(f"folder {workdir}")
-    found += [f"mount {m}" for m in _mounts_under(workdir, containerd_root())]
-    if NETNS_DIR.exists():
-        found += [f"netns {p.name}" for p in NETNS_DIR.glob("cni-*")]
-    if _run(["ip", "link", "show", BRIDGE], "ip link", check=False).returncode == 0:
-        found.append(f"link {BRIDGE}")
-    found += [f"{command} -t {table} {rule}" for command, table, rule in _kube_rules()]
-    found += [
-        f"cgroup {h.name}/kubepods" for h in CGROUP_ROOT.iterdir() if (h / "kubepods").is_dir()
-    ]
-    found += [f"log link {link}" for link in _links_into(workdir)]
-    found += [f"CNI cache {path}" for path in CNI_CACHE.glob(f"{CNI_NETWORK}-*")]
-    found += [f"veth {name}" for name in _host_veths()]
-    needle = str(workdir.resolve())
-    for proc in pathlib.Path("/proc").iterdir():
-        if proc.name.isdigit() and proc.name != str(os.getpid()):
-            with contextlib.suppress(OSError):
-                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-                if needle in cmdline:
-                    found.append(f"process {proc.name}: {cmdline.replace(chr(0), ' ')[:120]}")
-    return found
 
 
 @contextlib.contextmanager
@@ -779,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.action == "down":
             Cluster(workdir).down()
-            left = leftovers(workdir)
+            left = hoststate.leftovers(workdir)
             print(
                 f"stopped; removed {args.dir}" if not left else "left behind:\n" + "\n".join(left)
             )

@@ -15,6 +15,7 @@ from collections.abc import Generator, Iterator
 import pytest
 
 import cluster
+import hoststate
 import images
 
 
@@ -23,15 +24,15 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[cluster.Cluster]:
     """The running node, nothing of textclf installed yet; stopped after this folder's tests."""
     archives = cluster.build_images()
     workdir = tmp_path_factory.mktemp("node")
-    kernel = cluster.sysctls()
+    kernel = hoststate.sysctls()
     try:
         with cluster.running(workdir, archives) as running:
             yield running
             _leave_a_pod_running(running)
     finally:
-        left = cluster.leftovers(workdir)
+        left = hoststate.leftovers(workdir)
         changed = {
-            k: (v, cluster.sysctls()[k]) for k, v in kernel.items() if cluster.sysctls()[k] != v
+            k: (v, hoststate.sysctls()[k]) for k, v in kernel.items() if hoststate.sysctls()[k] != v
         }
         assert not left, "the cluster left these behind:\n" + "\n".join(left)
         assert not changed, f"kernel settings not restored (before, after): {changed}"
