@@ -255,6 +255,8 @@ def job(
         {"name": channels.TERMINATION_MESSAGE_ENV, "value": channels.TERMINATION_MESSAGE_PATH},
         *scratch_env(),
     ]
+    if settings.progress_ca:
+        env.append({"name": channels.PROGRESS_CA_ENV, "value": settings.progress_ca})
     resources = container_resources(spec.resources, template)
     gpus = int(resources.get("limits", {}).get(GPU_RESOURCE, 0))
     if gpus > 1:  # one DDP rank per GPU, launched by the trainer (torchrun's launcher)

@@ -31,6 +31,17 @@ class Config:
     """Image of the predictor Deployments (``python -m textclf_trainer serve``): the trainer image,
     which the chart sets from ``trainingTemplates.image``."""
 
+    namespace: str = "textclf-system"
+    """The operator's own namespace (``POD_NAMESPACE``), where its progress TLS Secret lives."""
+    progress_tls_secret: str = ""
+    """Secret (``tls.crt``, ``tls.key``, ``ca.crt``) of the progress endpoint's certificate; empty:
+    plain HTTP, for a local operator only."""
+    progress_tls_generate: bool = True
+    """Make that Secret (a self-signed CA and certificate) when it is missing; false when
+    cert-manager or the installer provides it."""
+    progress_ca: str = ""
+    """PEM of the CA trainers verify the endpoint with; filled in at startup from the Secret."""
+
     resync_seconds: float = 300.0
     """Every this many seconds the operator re-lists what it watches, drops from its cache what
     is gone (a lost deletion event) and reconciles everything once more."""
@@ -50,5 +61,11 @@ class Config:
                 env.get("TEXTCLF_PROGRESS_MIN_INTERVAL", defaults.progress_min_interval)
             ),
             predictor_image=env.get("TEXTCLF_PREDICTOR_IMAGE", defaults.predictor_image),
+            namespace=env.get("POD_NAMESPACE", defaults.namespace),
+            progress_tls_secret=env.get(
+                "TEXTCLF_PROGRESS_TLS_SECRET", defaults.progress_tls_secret
+            ),
+            progress_tls_generate=env.get("TEXTCLF_PROGRESS_TLS_GENERATE", "true").lower()
+            in ("1", "true", "yes"),
             resync_seconds=float(env.get("TEXTCLF_RESYNC_SECONDS", defaults.resync_seconds)),
         )

@@ -26,6 +26,7 @@ from textclf_operator import (
     metrics,
     predictors,
     progress,
+    progresstls,
     reconciler,
 )
 
@@ -44,6 +45,7 @@ class Runtime:
     progress_port: int = 0
     metrics_port: int = 0
     resync: asyncio.Task[None] | None = None
+    tls: progresstls.Served | None = None
 
 
 RUNTIME: Runtime | None = None
@@ -73,6 +75,9 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     for group, version, plural in OWN_KINDS:  # ours only, filtered by the API server
         settings.watching.label_selectors[group, version, plural] = builders.MANAGED_SELECTOR
     own = config.Config.from_env()
+    tls = await _progress_tls(own)
+    if tls is not None:
+        own = dataclasses.replace(own, progress_ca=tls.material.ca)
     objects = cache.Cache()
     holder: dict[str, reconciler.Reconciler] = {}
 
@@ -89,20 +94,50 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     holder["r"] = rec
     await _relist(objects)
     rec.start()
-    resync = asyncio.get_running_loop().create_task(
-        _resync_forever(objects, rec, own.resync_seconds)
-    )
+    resync = asyncio.get_running_loop().create_task(_resync_forever(objects, rec, own, tls))
     runner = web.AppRunner(endpoint.app(), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "0.0.0.0", own.progress_port)
+    site = web.TCPSite(
+        runner,
+        "0.0.0.0",
+        own.progress_port,
+        ssl_context=tls.context if tls is not None else None,
+    )
     await site.start()
     port = own.progress_port
     server = getattr(site, "_server", None)
     if server is not None and server.sockets:
         port = int(server.sockets[0].getsockname()[1])
     metrics_port = metrics.serve(own.metrics_port)
-    RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port, resync)
-    log.info("textclf operator started: progress endpoint on :%d", port)
+    RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port, resync, tls)
+    log.info(
+        "textclf operator started: progress endpoint on :%d (%s)",
+        port,
+        "HTTPS" if tls is not None else "plain HTTP",
+    )
+
+
+def _tls_material(own: config.Config) -> progresstls.Material:
+    return progresstls.obtain(
+        namespace=own.namespace,
+        name=own.progress_tls_secret,
+        names=progresstls.dns_names(own.progress_url),
+        generate_missing=own.progress_tls_generate,
+        read=kube.read_secret,
+        create=kube.create_secret,
+    )
+
+
+async def _progress_tls(own: config.Config) -> progresstls.Served | None:
+    """The endpoint's TLS, from its Secret (made first if the install allows); None without one.
+    Until cert-manager or the installer provides the Secret, startup waits and retries."""
+    if not own.progress_tls_secret:
+        log.warning("no TEXTCLF_PROGRESS_TLS_SECRET: the progress endpoint speaks plain HTTP")
+        return None
+    try:
+        return progresstls.Served.of(await asyncio.to_thread(_tls_material, own))
+    except progresstls.Unusable as err:
+        raise kopf.TemporaryError(f"progress TLS: {err}", delay=5) from err
 
 
 OWN_KINDS = (
@@ -152,11 +187,28 @@ async def _resync(objects: cache.Cache, rec: reconciler.Reconciler) -> None:
     log.info("resync: %d gone object(s) dropped from the cache", removed)
 
 
-async def _resync_forever(objects: cache.Cache, rec: reconciler.Reconciler, every: float) -> None:
+async def _refresh_tls(
+    own: config.Config, tls: progresstls.Served, rec: reconciler.Reconciler
+) -> None:
+    """Serve a renewed certificate (cert-manager's, or a remade Secret) without a restart; new
+    Jobs get the CA that signs it."""
+    if tls.refresh(await asyncio.to_thread(_tls_material, own)):
+        rec.settings = dataclasses.replace(rec.settings, progress_ca=tls.material.ca)
+        log.info("progress TLS: serving the certificate now in Secret %s", own.progress_tls_secret)
+
+
+async def _resync_forever(
+    objects: cache.Cache,
+    rec: reconciler.Reconciler,
+    own: config.Config,
+    tls: progresstls.Served | None,
+) -> None:
     while True:
-        await asyncio.sleep(every)
+        await asyncio.sleep(own.resync_seconds)
         try:
             await _resync(objects, rec)
+            if tls is not None:
+                await _refresh_tls(own, tls, rec)
         except Exception as err:  # the next period tries again
             log.warning("resync failed: %s", err)
 

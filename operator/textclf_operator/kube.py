@@ -299,3 +299,42 @@ def review_token(token: str, audience: str) -> dict[str, Any]:
         "dict[str, Any]",
         _to_dict(auth.create_token_review(cast("Any", review))).get("status") or {},
     )
+
+
+def read_secret(namespace: str, name: str) -> dict[str, Any] | None:
+    """The Secret, or None if there is none of that name."""
+    core = kubernetes.client.CoreV1Api(_api_client())
+    _count()
+    try:
+        return _to_dict(core.read_namespaced_secret(name, namespace))
+    except kubernetes.client.ApiException as err:
+        if err.status == 404:
+            return None
+        raise
+
+
+def create_secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, Any]:
+    """Create an Opaque Secret of base64 ``data``; if another process made one of that name first,
+    return theirs, so every replica ends up with the same content."""
+    core = kubernetes.client.CoreV1Api(_api_client())
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "textclf-operator"},
+        },
+        "type": "Opaque",
+        "data": data,
+    }
+    _count()
+    try:
+        return _to_dict(core.create_namespaced_secret(namespace, cast("Any", secret)))
+    except kubernetes.client.ApiException as err:
+        if err.status != 409:
+            raise
+    existing = read_secret(namespace, name)
+    if existing is None:
+        raise RuntimeError(f"Secret {namespace}/{name} conflicts but cannot be read")
+    return existing

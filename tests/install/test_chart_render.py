@@ -35,6 +35,12 @@ NAMESPACED_CONTRACT = {
     ("apps", "deployments"): {"list", "watch", "create", "patch", "delete"},
     ("", "services"): {"list", "watch", "create", "patch", "delete"},
 }
+OWN_NAMESPACE_CONTRACT = {
+    # the progress endpoint's certificate: read it, and make it on first start
+    ("", "secrets", "textclf-operator-progress-tls"): {"get"},
+    ("", "secrets", "*"): {"create"},
+}
+"""In the release namespace only: (apiGroup, resource, resourceName or *) -> verbs."""
 CLUSTER_CONTRACT = {
     ("textclf.io", "trainingtemplates"): {"list", "watch"},
     ("textclf.io", "trainingtemplates/status"): {"patch"},
@@ -62,6 +68,24 @@ def _grants(rules: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
             for resource in rule["resources"]:
                 grants.setdefault((group, resource), set()).update(rule["verbs"])
     return grants
+
+
+def _own_grants(rules: list[dict[str, Any]]) -> dict[tuple[str, str, str], set[str]]:
+    """The rules of the operator's Role in its own namespace, by resource name."""
+    grants: dict[tuple[str, str, str], set[str]] = {}
+    for rule in rules:
+        assert rule["namespace"] == charts.NAMESPACE
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                for name in rule.get("resourceNames") or ["*"]:
+                    grants.setdefault((group, resource, name), set()).update(rule["verbs"])
+    return grants
+
+
+def _split(rules: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the rules of the operator's own namespace, the others)."""
+    own = [r for r in rules if r.get("namespace") == charts.NAMESPACE]
+    return own, [r for r in rules if r.get("namespace") != charts.NAMESPACE]
 
 
 def _container(objs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -110,9 +134,12 @@ def test_cluster_wide_mode_rbac_is_the_contract() -> None:
     objs = charts.render()
     rules, account = charts.operator_rules()
     assert account == "textclf-operator"
-    assert _grants(rules) == {**NAMESPACED_CONTRACT, **CLUSTER_CONTRACT}
-    assert not _by_kind(objs, "Role")
-    assert not _by_kind(objs, "RoleBinding")
+    own, rest = _split(rules)
+    assert _grants(rest) == {**NAMESPACED_CONTRACT, **CLUSTER_CONTRACT}
+    assert _own_grants(own) == OWN_NAMESPACE_CONTRACT
+    assert [r["metadata"]["name"] for r in _by_kind(objs, "Role")] == [
+        "textclf-operator-progress-tls"
+    ]
     binding = _one(objs, "ClusterRoleBinding")
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": account, "namespace": charts.NAMESPACE}
@@ -128,11 +155,13 @@ def test_namespaced_mode_rbac_is_the_contract_per_namespace() -> None:
     rules, _ = charts.operator_rules(values)
     cluster = [r for r in rules if "namespace" not in r]
     assert _grants(cluster) == CLUSTER_CONTRACT
+    assert _own_grants(_split(rules)[0]) == OWN_NAMESPACE_CONTRACT
     for ns in ("team-a", "team-b"):
         assert _grants([r for r in rules if r.get("namespace") == ns]) == NAMESPACED_CONTRACT
     assert {r["metadata"]["namespace"] for r in _by_kind(objs, "RoleBinding")} == {
         "team-a",
         "team-b",
+        charts.NAMESPACE,  # the progress TLS Secret's
     }
     args = _container(objs)["args"]
     assert "--namespace=team-a" in args
@@ -201,8 +230,10 @@ def test_operator_deployment() -> None:
     assert names.index("POD_NAMESPACE") < names.index("TEXTCLF_PROGRESS_URL")  # $(VAR) order
     assert (
         env["TEXTCLF_PROGRESS_URL"]["value"]
-        == "http://textclf-operator.$(POD_NAMESPACE).svc:8081/v1alpha1/progress"
+        == "https://textclf-operator.$(POD_NAMESPACE).svc:8081/v1alpha1/progress"
     )
+    assert env["TEXTCLF_PROGRESS_TLS_SECRET"]["value"] == "textclf-operator-progress-tls"
+    assert env["TEXTCLF_PROGRESS_TLS_GENERATE"]["value"] == "true"
     assert env["TEXTCLF_METRICS_PORT"]["value"] == "9090"
     assert env["TEXTCLF_PROGRESS_PORT"]["value"] == "8081"
     assert env["TEXTCLF_TRAINER_SERVICE_ACCOUNT"]["value"] == "trainer"
@@ -256,6 +287,54 @@ def test_service_ports() -> None:
     ports = {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]}
     assert ports == {"metrics": (9090, "metrics"), "progress": (8081, "progress")}
     assert service["metadata"]["name"] == "textclf-operator"
+
+
+def _progress_tls(values: dict[str, Any]) -> tuple[dict[str, str], str, list[dict[str, Any]]]:
+    """For ``values``: the operator's env, the Service's progress appProtocol, the own-namespace
+    rules, and any Certificate."""
+    objs = charts.render(values)
+    env = {e["name"]: e.get("value", "") for e in _container(objs)["env"]}
+    service = _one(objs, "Service")
+    (port,) = [p for p in service["spec"]["ports"] if p["name"] == "progress"]
+    return env, port["appProtocol"], _by_kind(objs, "Certificate")
+
+
+def test_progress_tls_by_generated_secret_cert_manager_or_off() -> None:
+    env, protocol, certificates = _progress_tls({})
+    assert env["TEXTCLF_PROGRESS_URL"].startswith("https://")
+    assert protocol == "https"
+    assert not certificates
+    # the installer's own Secret: read, never created
+    env, _, _ = _progress_tls({"progressTLS": {"generate": False, "secretName": "mine"}})
+    assert env["TEXTCLF_PROGRESS_TLS_SECRET"] == "mine"
+    assert env["TEXTCLF_PROGRESS_TLS_GENERATE"] == "false"
+    values: dict[str, Any] = {"progressTLS": {"generate": False, "secretName": "mine"}}
+    own, _ = _split(charts.operator_rules(values)[0])
+    assert _own_grants(own) == {("", "secrets", "mine"): {"get"}}
+    # cert-manager issues it for every name of the Service; the operator only reads it
+    issuer = {"name": "in-house", "kind": "ClusterIssuer", "group": "cert-manager.io"}
+    values = {"progressTLS": {"certManager": {"enabled": True, "issuerRef": issuer}}}
+    env, _, certificates = _progress_tls(values)
+    assert env["TEXTCLF_PROGRESS_TLS_GENERATE"] == "false"
+    (certificate,) = certificates
+    assert certificate["spec"]["secretName"] == env["TEXTCLF_PROGRESS_TLS_SECRET"]
+    assert certificate["spec"]["issuerRef"] == issuer
+    service = f"textclf-operator.{charts.NAMESPACE}"
+    assert certificate["spec"]["dnsNames"] == [
+        "textclf-operator",
+        service,
+        f"{service}.svc",
+        f"{service}.svc.cluster.local",
+    ]
+    own, _ = _split(charts.operator_rules(values)[0])
+    assert _own_grants(own) == {("", "secrets", "textclf-operator-progress-tls"): {"get"}}
+    # off: plain HTTP, and no rights on Secrets at all
+    values = {"progressTLS": {"enabled": False}}
+    env, protocol, _ = _progress_tls(values)
+    assert env["TEXTCLF_PROGRESS_URL"].startswith("http://")
+    assert protocol == "http"
+    assert "TEXTCLF_PROGRESS_TLS_SECRET" not in env
+    assert not _split(charts.operator_rules(values)[0])[0]
 
 
 def test_service_monitor_is_off_by_default_and_scrapes_metrics() -> None:
@@ -386,6 +465,8 @@ BAD_VALUES = [
     ({"trainingTemplates": {"image": {"repository": ""}}}, "/trainingTemplates/image/repository"),
     ({"resources": {"limits": {"memory": "lots"}}}, "/resources/limits/memory"),
     ({"networkPolicy": {"metricsNamespaceSelector": {"matchNames": ["x"]}}}, "matchNames"),
+    ({"progressTLS": {"secretName": "Not_A_Name"}}, "/progressTLS/secretName"),
+    ({"progressTLS": {"certManager": {"issuerRef": {"kind": "Vault"}}}}, "issuerRef/kind"),
     ({"unknownTopLevel": 1}, "unknownTopLevel"),
 ]
 

@@ -178,6 +178,6 @@ def test_gitops_overlay_applies_crds_first(fresh_plane: controlplane.ControlPlan
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "registry.example.com/prod/textclf-operator:0.1.0"
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env["TEXTCLF_PROGRESS_URL"].startswith("http://textclf-operator.$(POD_NAMESPACE).svc")
+    assert env["TEXTCLF_PROGRESS_URL"].startswith("https://textclf-operator.$(POD_NAMESPACE).svc")
     images = {t["spec"]["image"] for t in _get(plane, "trainingtemplates")["items"]}
     assert images == {"registry.example.com/prod/textclf-trainer:0.1.0"}

@@ -45,7 +45,7 @@ def test_overlay_renders_production() -> None:
     objs = kustomize(str(OVERLAY))
     kinds = {o["kind"] for o in objs}
     assert {"Namespace", "CustomResourceDefinition", "Deployment", "TrainingTemplate"} <= kinds
-    namespaced = {"ServiceAccount", "Service", "Deployment", "NetworkPolicy"}
+    namespaced = {"ServiceAccount", "Service", "Deployment", "NetworkPolicy", "Role", "RoleBinding"}
     for obj in objs:
         if obj["kind"] in namespaced:
             assert obj["metadata"]["namespace"] == "textclf-prod", obj["kind"]

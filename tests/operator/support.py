@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import pathlib
+import ssl
 import subprocess
 import sys
 import time
@@ -62,11 +63,14 @@ def running_operator(
     as the control plane's admin or as whoever ``kubeconfig`` names; ``settings`` are more
     ``TEXTCLF_*`` variables of its environment."""
     env = {
+        # HTTPS as installed: the operator makes its certificate's Secret on first start
+        "POD_NAMESPACE": "default",
+        "TEXTCLF_PROGRESS_TLS_SECRET": PROGRESS_TLS_SECRET,
+        "TEXTCLF_PROGRESS_URL": f"https://{PROGRESS_HOST}:1{channels.PROGRESS_PATH}",
         **settings,
         "KUBECONFIG": str(kubeconfig or plane.kubeconfig),
         "TEXTCLF_PROGRESS_PORT": "0",
         "TEXTCLF_METRICS_PORT": "0",
-        "TEXTCLF_PROGRESS_URL": "http://127.0.0.1:1/v1alpha1/progress",
         "TEXTCLF_PROGRESS_MIN_INTERVAL": "0.5",
     }
     saved = {k: os.environ.get(k) for k in env}
@@ -85,6 +89,24 @@ def running_operator(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+PROGRESS_TLS_SECRET = "textclf-progress-tls"
+PROGRESS_HOST = "localhost"
+"""The name the in-process operator's certificate is made for (its progress URL's host)."""
+
+
+def progress_url(state: handlers.Runtime) -> str:
+    """The running operator's progress endpoint, as a trainer on this machine reaches it."""
+    if state.tls is None:
+        return f"http://127.0.0.1:{state.progress_port}{channels.PROGRESS_PATH}"
+    return f"https://{PROGRESS_HOST}:{state.progress_port}{channels.PROGRESS_PATH}"
+
+
+def open_progress(state: handlers.Runtime, request: urllib.request.Request) -> Any:
+    """Send ``request`` to the endpoint, trusting the CA the operator gives its Jobs."""
+    context = ssl.create_default_context(cadata=state.settings.progress_ca or None)
+    return urllib.request.urlopen(request, timeout=10, context=context)
 
 
 def _exists(read: Callable[[], Any]) -> bool:
@@ -411,7 +433,7 @@ def evaluation_message(**overrides: Any) -> str:
 def post_progress(state: handlers.Runtime, token: str | None, body: dict[str, Any]) -> int:
     """POST a progress report to the running operator's endpoint; the HTTP status."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{state.progress_port}{channels.PROGRESS_PATH}",
+        progress_url(state),
         data=json.dumps(body).encode(),
         method="POST",
         headers={"Content-Type": "application/json"},
@@ -419,7 +441,7 @@ def post_progress(state: handlers.Runtime, token: str | None, body: dict[str, An
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with open_progress(state, request) as response:
             return int(response.status)
     except urllib.error.HTTPError as err:
         return int(err.code)
@@ -477,7 +499,7 @@ def kubelet_run(cluster: Cluster, pod: Any, operator: handlers.Runtime, root: pa
         {
             channels.RUN_SPEC_ENV: str(run_file),
             channels.PROGRESS_TOKEN_PATH_ENV: str(token_file),
-            channels.PROGRESS_URL_ENV: f"http://127.0.0.1:{operator.progress_port}{channels.PROGRESS_PATH}",
+            channels.PROGRESS_URL_ENV: progress_url(operator),
             channels.TERMINATION_MESSAGE_ENV: str(termination),
             "TEXTCLF_CONFIGMAP_ROOT": str(configmaps),
             "TEXTCLF_PVC_ROOT": str(pvcs),
@@ -488,6 +510,8 @@ def kubelet_run(cluster: Cluster, pod: Any, operator: handlers.Runtime, root: pa
             "PATH": os.environ["PATH"],
         }
     )
+    if "PYTHONPATH" in os.environ:  # the code under test, where it is not the installed one
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     command = [sys.executable if part == "python" else part for part in container.command]
     cluster.start_pod(pod)
     done = subprocess.run(

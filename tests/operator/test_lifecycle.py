@@ -15,7 +15,14 @@ from typing import Any, cast
 
 import pytest
 
-from tests.operator.support import Cluster, eventually, post_progress, result_message
+from tests.operator.support import (
+    Cluster,
+    eventually,
+    open_progress,
+    post_progress,
+    progress_url,
+    result_message,
+)
 from textclf.api import channels, codes
 from textclf_operator import builders, handlers, progress
 
@@ -286,13 +293,13 @@ def test_progress_is_refused_from_strangers(
 def _post(state: handlers.Runtime, token: str) -> tuple[int, str]:
     """POST a report; the HTTP status and the endpoint's error word ("" when accepted)."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{state.progress_port}{channels.PROGRESS_PATH}",
+        progress_url(state),
         data=b'{"percent": 60}',
         method="POST",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with open_progress(state, request) as response:
             return int(response.status), ""
     except urllib.error.HTTPError as err:
         return int(err.code), str(json.loads(err.read()).get("error"))

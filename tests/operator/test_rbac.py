@@ -1,8 +1,9 @@
 """The chart's RBAC is exactly what the operator needs: nothing missing, nothing unused.
 
-The chart's ServiceAccount, ClusterRole and binding are applied to the real API server; the operator
-then runs with a token of that ServiceAccount (the same credentials it has in a cluster) through the
-paths that use each permission: a full lifecycle with progress (TokenReview), an evaluation of the
+The chart's ServiceAccount, ClusterRole, Roles and bindings are applied to the real API server; the
+operator then runs with a token of that ServiceAccount (the same credentials it has in a cluster)
+through the paths that use each permission: a first start that makes the progress endpoint's TLS
+Secret, a full lifecycle with progress over HTTPS (TokenReview), an evaluation of the
 trained version (its Job, its status), a suspended run that is
 resumed (Job patch), a Job deleted by hand (Job get), a finished run past its TTL (Job delete), and
 a served model whose predictor Deployment
@@ -62,6 +63,18 @@ def _install_rbac(plane: controlplane.ControlPlane) -> str:
     assert applied.returncode == 0, applied.stderr
     _, account = charts.operator_rules({}, release=RELEASE)
     return f"system:serviceaccount:{namespace}:{account}"
+
+
+def _tls_settings() -> dict[str, str]:
+    """The chart's progress TLS settings of the operator, in the release namespace."""
+    objects = charts.render({}, release=RELEASE, namespace=NAMESPACE)
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    env = {
+        e["name"]: e.get("value")
+        for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    names = ("TEXTCLF_PROGRESS_TLS_SECRET", "TEXTCLF_PROGRESS_TLS_GENERATE")
+    return {"POD_NAMESPACE": NAMESPACE, **{name: str(env[name]) for name in names}}
 
 
 def _token(api_client: kubernetes.client.ApiClient, username: str) -> str:
@@ -150,8 +163,8 @@ def test_operator_needs_every_rule_it_is_granted_and_no_other(
     )
     cluster = Cluster(api_client, restricted_namespace)
     cluster.create_model(serving={"enabled": True})
-    with running_operator(control_plane, kubeconfig) as state:
-        # a whole lifecycle, with progress
+    with running_operator(control_plane, kubeconfig, **_tls_settings()) as state:
+        # a whole lifecycle, with progress (over HTTPS: the operator made its certificate's Secret)
         cluster.create_run("rbac-full")
         pod = cluster.pending_pod("rbac-full")
         cluster.start_pod(pod)

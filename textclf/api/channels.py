@@ -26,6 +26,8 @@ PROGRESS_PATH = "/v1alpha1/progress"
 """Path of the progress endpoint on the operator's Service."""
 PROGRESS_URL_ENV = "TEXTCLF_PROGRESS_URL"
 PROGRESS_TOKEN_PATH_ENV = "TEXTCLF_PROGRESS_TOKEN_PATH"
+PROGRESS_CA_ENV = "TEXTCLF_PROGRESS_CA"
+"""PEM of the CA that signed the progress endpoint's certificate; the trainer trusts only it."""
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 TERMINATION_MESSAGE_ENV = "TEXTCLF_TERMINATION_MESSAGE_PATH"
 MAX_TERMINATION_MESSAGE_BYTES = 4096

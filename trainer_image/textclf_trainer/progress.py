@@ -1,9 +1,10 @@
 """Progress reporters: where ``channels.ProgressReport`` events go while a run trains.
 
 - ``JsonLines``: one JSON object per line on a stream (stdout of ``python -m textclf_trainer`` locally);
-- ``Http``: POSTs to the operator's progress endpoint (``TEXTCLF_PROGRESS_URL``) with the projected
-  token read from ``TEXTCLF_PROGRESS_TOKEN_PATH`` on every send (the kubelet rotates it), at most one
-  event per ``min_interval`` seconds. A phase change goes sooner, but never within ``min_gap`` of the
+- ``Http``: POSTs to the operator's progress endpoint (``TEXTCLF_PROGRESS_URL``; HTTPS verified
+  against the CA in ``TEXTCLF_PROGRESS_CA`` alone) with the projected token read from
+  ``TEXTCLF_PROGRESS_TOKEN_PATH`` on every send (the kubelet rotates it), at most one event per
+  ``min_interval`` seconds. A phase change goes sooner, but never within ``min_gap`` of the
   last send (the operator answers faster reports of a run with 429), and the final event waits out
   that gap rather than be refused. A 429's ``Retry-After`` is obeyed. Failures are logged and
   swallowed, never raised into training;
@@ -19,6 +20,7 @@ import datetime
 import json
 import logging
 import os
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -70,6 +72,15 @@ class JsonLines:
         self.stream.flush()
 
 
+def _opener(ca: str | None) -> Callable[..., Any]:
+    """``urlopen``, trusting only ``ca`` (PEM) for HTTPS when it is given: the token goes to the
+    operator whose certificate that CA signed, under the name in the URL, and to nobody else."""
+    if not ca:
+        return urllib.request.urlopen
+    context = ssl.create_default_context(cadata=ca)
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context)).open
+
+
 class Http:
     """POSTs events to the operator's progress endpoint, throttled; never raises."""
 
@@ -78,11 +89,12 @@ class Http:
         url: str,
         token_path: str | None,
         *,
+        ca: str | None = None,
         min_interval: float = DEFAULT_MIN_INTERVAL,
         min_gap: float = MIN_GAP,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        opener: Callable[..., Any] = urllib.request.urlopen,  # replaced in tests
+        opener: Callable[..., Any] | None = None,  # replaced in tests
     ) -> None:
         self.url = url
         self.token_path = token_path
@@ -90,7 +102,7 @@ class Http:
         self.min_gap = min_gap
         self.clock = clock
         self.sleep = sleep
-        self.opener = opener
+        self.opener = opener or _opener(ca)
         self._last_sent: float | None = None
         self._last_phase: str | None = None
         self._not_before = float("-inf")  # from the endpoint's Retry-After
@@ -177,7 +189,11 @@ def from_environment(stream: TextIO) -> Reporter:
     """HTTP when ``TEXTCLF_PROGRESS_URL`` is set (in the Pod), else JSON lines on ``stream``."""
     url = os.environ.get(channels.PROGRESS_URL_ENV)
     if url:
-        return Http(url, os.environ.get(channels.PROGRESS_TOKEN_PATH_ENV))
+        return Http(
+            url,
+            os.environ.get(channels.PROGRESS_TOKEN_PATH_ENV),
+            ca=os.environ.get(channels.PROGRESS_CA_ENV),
+        )
     return JsonLines(stream)
 
 

@@ -72,6 +72,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* The ports the operator listens on; the operator reads the first two from its environment. */}}
 {{- define "textclf-operator.metricsPort" -}}9090{{- end }}
 {{- define "textclf-operator.progressPort" -}}8081{{- end }}
+
+{{/* The Secret of the progress endpoint's certificate. */}}
+{{- define "textclf-operator.progressTLSSecret" -}}
+{{- .Values.progressTLS.secretName | default (printf "%s-progress-tls" (include "textclf-operator.fullname" .)) }}
+{{- end }}
+
+{{/* Whether the operator makes that Secret itself (not when cert-manager issues it). */}}
+{{- define "textclf-operator.progressTLSGenerate" -}}
+{{- and .Values.progressTLS.generate (not .Values.progressTLS.certManager.enabled) }}
+{{- end }}
 {{- define "textclf-operator.healthzPort" -}}8080{{- end }}
 
 {{/*
