@@ -2,23 +2,37 @@
 PYTHON ?= python3
 PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup setup-python setup-controlplane setup-node setup-images crds manifests lint test test-fast demo \
+.PHONY: setup setup-all setup-python setup-controlplane build-controlplane setup-packages setup-node \
+	setup-images crds manifests lint test test-fast demo \
 	dev-cluster dev-cluster-down images cluster cluster-down e2e
 
-setup: setup-python setup-controlplane setup-node setup-images
+# Everything a fresh machine needs, in parallel where the parts do not wait on each other: the pip
+# install and the Debian packages beside the Go builds, then the images (mostly downloads) beside
+# the node's Go build (CPU). Each part's output is printed whole when it ends.
+setup:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target setup-all
+
+setup-all: setup-python setup-controlplane setup-node setup-images
 
 setup-python:
 	$(PIP_INSTALL) -e '.[dev]'
 
-# etcd, kube-apiserver and kube-controller-manager built from their Go modules, cached outside the repo.
-setup-controlplane:
-	bash hack/controlplane/build.sh >/dev/null
+# etcd, kube-apiserver and kube-controller-manager built from their Go modules, cached outside the
+# repo; kubectl and helm from their PyPI package.
+setup-controlplane: build-controlplane setup-python
 	$(PYTHON) hack/controlplane/controlplane.py build >/dev/null
 
-# kubelet, kube-scheduler, kube-proxy, CoreDNS and the pause program for the real one-node cluster;
-# root's Debian packages for it (containerd, runc, buildah, CNI plugins) where apt-get can install them.
-setup-node: setup-controlplane
+build-controlplane:
+	bash hack/controlplane/build.sh >/dev/null
+
+# Root's Debian packages for the real one-node cluster (containerd, runc, buildah, CNI plugins),
+# where apt-get can install them.
+setup-packages:
 	bash hack/node/packages.sh
+
+# kubelet, kube-scheduler, kube-proxy and CoreDNS for the real one-node cluster (after the control
+# plane's build, whose Go build cache they share).
+setup-node: build-controlplane setup-packages
 	bash hack/node/build.sh >/dev/null
 
 # Regenerate crds/ from the typed models in textclf/api, the chart's copy, and deploy/.
@@ -57,7 +71,7 @@ demo: setup-python
 
 # The operator, trainer (+ packaged encoder) and pause images, built with buildah from the Dockerfiles
 # (layer cache and OCI archives outside the repository: seconds when nothing changed).
-setup-images: setup-python setup-node
+setup-images: setup-python setup-packages
 	$(PYTHON) hack/cluster/cluster.py images >/dev/null
 
 images: setup-images

@@ -71,7 +71,7 @@ class ClusterError(RuntimeError):
 
 
 def node_binaries() -> pathlib.Path:
-    """kubelet, kube-scheduler, kube-proxy, coredns and pause, built by ``hack/node/build.sh``."""
+    """kubelet, kube-scheduler, kube-proxy and coredns, built by ``hack/node/build.sh``."""
     try:
         done = subprocess.run(
             ["bash", str(HERE.parent / "node" / "build.sh")],
@@ -585,7 +585,7 @@ def running(workdir: pathlib.Path, archives: dict[str, pathlib.Path]) -> Iterato
 
 def build_images() -> dict[str, pathlib.Path]:
     try:
-        return images.build_all(node_binaries() / "pause")
+        return images.build_all()
     except images.ImageError as err:
         raise ClusterError(str(err)) from err
 

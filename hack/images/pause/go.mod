@@ -1,0 +1,3 @@
+module textclf.local/pause
+
+go 1.22
