@@ -52,9 +52,13 @@ lint:
 	lint-imports
 
 # The whole suite: lint, type checks, unit tests, the real control plane, real training.
+# PYTEST_ARGS="-n 2 --dist loadfile" runs it on two pytest-xdist workers, each with its own control
+# plane; loadfile keeps the real node's tests (one file) on one worker. On 2 cores it saves little
+# (the suite is mostly CPU-bound training), so it is not the default.
+PYTEST_ARGS ?=
 test: setup
 	$(MAKE) lint
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 # Without set-up, for a quick loop once `make setup` has run.
 test-fast: lint

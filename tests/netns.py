@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import ipaddress
 import json
+import pathlib
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 POOL = ipaddress.ip_network("10.213.0.0/16")
+LOCK = pathlib.Path(tempfile.gettempdir()) / "textclf-netns.lock"
 
 
 def _ip(*args: str) -> str:
@@ -57,16 +61,29 @@ class Namespace:
 
 
 @contextlib.contextmanager
+def _allocating() -> Iterator[None]:
+    """Held from choosing a /30 until its address is on an interface: test processes running side
+    by side (pytest-xdist workers) never take the same one."""
+    with open(LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def namespace() -> Iterator[Namespace]:
     name = f"tc{uuid.uuid4().hex[:8]}"
     host_end, inner_end = f"{name}h", f"{name}p"
-    subnet = _free_subnet()
-    host_ip, inner_ip = (str(a) for a in list(subnet.hosts())[:2])
     _ip("netns", "add", name)
     try:
         _ip("link", "add", host_end, "type", "veth", "peer", "name", inner_end)
         _ip("link", "set", inner_end, "netns", name)
-        _ip("addr", "add", f"{host_ip}/30", "dev", host_end)
+        with _allocating():
+            subnet = _free_subnet()
+            host_ip, inner_ip = (str(a) for a in list(subnet.hosts())[:2])
+            _ip("addr", "add", f"{host_ip}/30", "dev", host_end)
         _ip("link", "set", host_end, "up")
         _ip("-n", name, "addr", "add", f"{inner_ip}/30", "dev", inner_end)
         _ip("-n", name, "link", "set", inner_end, "up")

@@ -21,6 +21,8 @@ from tests.operator.support import eventually
 from textclf.api import codes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.training]
+"""One node per machine: every test of the node is in this file, which pytest-xdist's loadfile
+distribution gives to one worker (``xdist_group`` marks do not group with pytest 9)."""
 
 NS = "e2e"
 OPERATOR = f"{cluster.RELEASE}-textclf-operator"
