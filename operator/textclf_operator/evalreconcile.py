@@ -1,18 +1,17 @@
 """One level-based reconcile of a ModelEvaluation: plan (``evalplan``), create its Job once, compute
 its status (``evalstatus``) and write it through the reconciler's single status writer, with an
-Event on every change of code. Scheduling (locks, retries) is the reconciler's.
+Event on every change of code. Scheduling (coalescing, retries) is the reconciler's.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pydantic
 
 from textclf.api import codes, modelevaluation
-from textclf_operator import evaljobs, evalplan, evalstatus, kube, stored, workqueue
+from textclf_operator import evaljobs, evalplan, evalstatus, runplan, stored, workqueue, writer
 from textclf_operator.cache import EVALUATIONS, JOBS, MODELS, PODS, RUNS, TEMPLATES
 
 if TYPE_CHECKING:
@@ -24,11 +23,6 @@ EVENT_REASONS = {
     codes.EvaluationCode.EVALUATED: "Evaluated",
     codes.EvaluationCode.FAILED: "EvaluationFailed",
 }
-
-
-def _owned(evaluation: Mapping[str, Any], job: Mapping[str, Any] | None) -> bool:
-    owners = ((job or {}).get("metadata") or {}).get("ownerReferences") or []
-    return any(o.get("uid") == evaluation["metadata"]["uid"] for o in owners)
 
 
 def waiting(rec: Reconciler, namespace: str, model: str | None = None) -> list[tuple[str, str]]:
@@ -58,7 +52,7 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
         await _write(rec, body, previous, evalstatus.compute(observed))
         return
     job = rec.objects.get(JOBS, namespace, evaljobs.job_name(name))
-    if job is not None and not _owned(body, job):
+    if job is not None and not writer.owned_by(job, body["metadata"]["uid"]):
         job = None  # an earlier evaluation's Job of the same name, on its way out
     plan = evalplan.Plan()
     rejected: str | None = None
@@ -80,36 +74,17 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
             now=now,
         )
         if plan.job is not None:
-            try:
-                created = await asyncio.to_thread(kube.create_job, plan.job)
-            except kube.Refused as refused:
+            created = await rec.writer.create_job(plan.job, body, "evaluation")
+            job, rejected = created.job, created.rejected
+            if created.invalid:
                 detail = modelevaluation.DetailCode.INVALID_PARAMS
-                message = f"the evaluation Job was refused: {refused}"
-                plan = evalplan.Plan(plan.resolved, plan.output, refused=(detail, message))
-            except kube.Rejected as err:  # not now (quota, webhook): say why, retry
-                rejected = err.describe(evaljobs.job_name(name))
-            else:
-                if not _owned(body, created):
-                    rejected = (
-                        f"Job {evaljobs.job_name(name)} already exists and is not this "
-                        "evaluation's; retrying with backoff until it is gone"
-                    )
-                else:
-                    rec.objects.put(JOBS, created)
-                    job = created
+                plan = evalplan.Plan(plan.resolved, plan.output, refused=(detail, created.invalid))
     elif job is None and previous.code not in evalstatus.TERMINAL:
-        job = await asyncio.to_thread(kube.read_job, namespace, previous.job_name or "")
-        if job is not None and _owned(body, job):
-            rec.objects.put(JOBS, job)
-        else:
-            job, job_lost = None, True
-    uid = (job or {}).get("metadata", {}).get("uid")
-    pods = [
-        p
-        for p in rec.objects.select(PODS, namespace, {evaljobs.EVALUATION_LABEL: name})
-        if uid
-        and (p["metadata"].get("labels") or {}).get("batch.kubernetes.io/controller-uid") == uid
-    ]
+        job = await rec.writer.read_job(namespace, previous.job_name or "", body)
+        job_lost = job is None
+    pods = runplan.pods_of(
+        job, rec.objects.select(PODS, namespace, {evaljobs.EVALUATION_LABEL: name})
+    )
     observed = evalstatus.Observed(
         body,
         previous,
@@ -137,13 +112,15 @@ async def _write(
     wire = status.to_wire()
     if wire == previous.to_wire():
         return
-    await rec.write_status(EVALUATIONS, modelevaluation.KIND, body, wire)
-    await rec.refusal_event(body, modelevaluation.KIND, previous.conditions, status.conditions)
+    await rec.writer.status(EVALUATIONS, modelevaluation.KIND, body, wire)
+    await rec.writer.refusal_event(
+        body, modelevaluation.KIND, previous.conditions, status.conditions
+    )
     if status.code is not None and (status.code, status.detail_code) != (
         previous.code,
         previous.detail_code,
     ):
-        await rec.post_event(
+        await rec.writer.event(
             body,
             modelevaluation.KIND,
             reason=EVENT_REASONS[status.code],

@@ -5,16 +5,47 @@ Labels stay low-cardinality: a status code, a result, a kind; never a run's or n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+
 import prometheus_client
+from prometheus_client.core import GaugeMetricFamily
+
+from textclf.api import codes
 
 REGISTRY = prometheus_client.CollectorRegistry(auto_describe=True)
 
-RUNS = prometheus_client.Gauge(
-    "textclf_trainingruns",
-    "TrainingRuns the operator watches, by status code.",
-    ["code"],
-    registry=REGISTRY,
-)
+
+class _RunsByCode(prometheus_client.registry.Collector):
+    """``textclf_trainingruns``: the runs in the cache by status code, counted when scraped, so a
+    status write costs nothing however many runs there are."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Iterable[str | None]] = list
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        counts = dict.fromkeys(codes.StatusCode, 0)
+        for code in self.source():
+            if code in counts:
+                counts[codes.StatusCode(code)] += 1
+        family = GaugeMetricFamily(
+            "textclf_trainingruns",
+            "TrainingRuns the operator watches, by status code.",
+            labels=["code"],
+        )
+        for code, count in counts.items():
+            family.add_metric([code], count)
+        yield family
+
+
+_RUNS = _RunsByCode()
+REGISTRY.register(_RUNS)
+
+
+def count_runs(source: Callable[[], Iterable[str | None]]) -> None:
+    """Where ``textclf_trainingruns`` reads the runs' codes from (the running operator's cache)."""
+    _RUNS.source = source
+
+
 TRANSITIONS = prometheus_client.Counter(
     "textclf_trainingrun_transitions",
     "Status code changes of TrainingRuns, by the code entered.",
