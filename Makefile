@@ -7,8 +7,8 @@ PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check
 	dev-cluster dev-cluster-down images cluster cluster-down e2e
 
 # Everything a fresh machine needs, in parallel where the parts do not wait on each other: the pip
-# install and the Debian packages beside the Go builds, then the images (mostly downloads) beside
-# the node's Go build (CPU). Each part's output is printed whole when it ends.
+# install, the Debian packages and then the images (mostly downloads and disk) beside the Go builds
+# (CPU). Each part's output is printed whole when it ends.
 setup:
 	@$(MAKE) --no-print-directory -j3 --output-sync=target setup-all
 
@@ -74,12 +74,13 @@ demo: setup-python
 	textclf status --local imdb-embedding-logreg
 
 # The operator, trainer (+ packaged encoder) and pause images, built with buildah from the Dockerfiles
-# (layer cache and OCI archives outside the repository: seconds when nothing changed).
-setup-images: setup-python setup-packages
-	$(PYTHON) hack/cluster/cluster.py images >/dev/null
+# (layer cache and OCI archives outside the repository: seconds when nothing changed). The build
+# needs only the standard library, so it starts before the pip install is done.
+setup-images: setup-packages
+	$(PYTHON) hack/images/images.py build >/dev/null
 
 images: setup-images
-	$(PYTHON) hack/cluster/cluster.py images
+	$(PYTHON) hack/images/images.py build
 
 # A real one-node cluster (kubelet, containerd, runc, CNI, kube-proxy, CoreDNS) with textclf installed.
 cluster: setup

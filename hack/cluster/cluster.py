@@ -592,15 +592,11 @@ def build_images() -> dict[str, pathlib.Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Start or stop textclf's real one-node cluster.")
-    parser.add_argument("action", choices=["up", "down", "images"])
+    parser.add_argument("action", choices=["up", "down"])
     parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(".cluster"))
     args = parser.parse_args(argv)
     workdir = args.dir.resolve()
     try:
-        if args.action == "images":
-            for reference, archive in build_images().items():
-                print(f"{reference}\t{archive}")
-            return 0
         if args.action == "down":
             Cluster(workdir).down()
             left = hoststate.leftovers(workdir)
