@@ -1,6 +1,8 @@
 # textclf's developer entry points. `make demo` and `make test` do all set-up on a fresh machine.
 PYTHON ?= python3
 PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check
+# Builds and caches live outside the repository (as in hack/: TEXTCLF_CACHE or ~/.cache/textclf).
+CACHE ?= $(or $(TEXTCLF_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/textclf)
 
 .PHONY: setup setup-all setup-python setup-controlplane build-controlplane setup-packages setup-node \
 	setup-images crds manifests lint test test-fast demo \
@@ -48,17 +50,17 @@ manifests:
 lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m mypy
+	$(PYTHON) -m mypy --cache-dir "$(CACHE)/mypy"
 	lint-imports
 
-# The whole suite: lint, type checks, unit tests, the real control plane, real training.
-# PYTEST_ARGS="-n 2 --dist loadfile" runs it on two pytest-xdist workers, each with its own control
-# plane; loadfile keeps the real node's tests (one file) on one worker. On 2 cores it saves little
-# (the suite is mostly CPU-bound training), so it is not the default.
-PYTEST_ARGS ?=
+# The whole suite: lint, type checks, unit tests, the real control plane, real training, the real
+# node. Two pytest-xdist workers, one per lane (tests/conftest.py LANES): one trains models (CPU),
+# the other mostly waits on API servers and Pods, so on two cores they overlap. PYTEST_ARGS= runs
+# it in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: setup
 	$(MAKE) lint
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest $(PYTEST_ARGS) --durations=25
 
 # Without set-up, for a quick loop once `make setup` has run.
 test-fast: lint

@@ -19,9 +19,33 @@ import controlplane
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
-pytest_plugins = ("tests.operator.fixtures",)
+pytest_plugins = ("tests.operator.fixtures", "tests.trainer.models")
 """The real operator and a restricted namespace, for the operator tests and any other that needs them
-(``textclf predict`` against a served model)."""
+(``textclf predict`` against a served model); the trained models that several folders read."""
+
+LANES = {
+    "trainer": "training",
+    "serving": "training",
+    "api": "training",
+    "sdk": "cluster",
+    "operator": "cluster",
+    "cli": "cluster",
+    "install": "cluster",
+    "e2e": "cluster",
+}
+"""Which pytest-xdist worker runs each test folder under ``-n 2 --dist loadgroup`` (``make test``):
+one lane trains models (CPU), the other mostly waits on API servers and Pods, so the two overlap
+well on two cores; each lane keeps its folders' session fixtures (trained models, the control
+plane, the node) to itself. A folder missing here fails the collection."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(REPO / "tests").parts[0]
+        if folder not in LANES:
+            raise pytest.UsageError(f"tests/{folder} has no lane: add it to LANES in {__file__}")
+        item.add_marker(pytest.mark.xdist_group(LANES[folder]))
 
 
 @pytest.fixture(scope="session")
