@@ -22,14 +22,23 @@ def texts() -> list[str]:
         return [row["text"] for row in csv.DictReader(handle)]
 
 
+@pytest.fixture(scope="module")
+def plain(trained: runs.Trained, texts: list[str]) -> np.ndarray:
+    """fp32 PyTorch's scores, what every runtime is compared with."""
+    return predictor.Predictor(trained.artifact).scores(texts)
+
+
 @pytest.mark.parametrize(
     ("runtime", "precision"),
     [("onnx", "fp32"), ("torch", "auto"), ("auto", "auto")],
 )
 def test_agrees_with_the_plain_model(
-    trained: runs.Trained, texts: list[str], runtime: runtimes.Name, precision: runtimes.Precision
+    trained: runs.Trained,
+    texts: list[str],
+    plain: np.ndarray,
+    runtime: runtimes.Name,
+    precision: runtimes.Precision,
 ) -> None:
-    plain = predictor.Predictor(trained.artifact).scores(texts)
     fast = predictor.Predictor(trained.artifact, runtime=runtime, precision=precision)
     scores = fast.scores(texts)
     agreement = float((scores.argmax(axis=1) == plain.argmax(axis=1)).mean())
@@ -86,17 +95,9 @@ def test_exporting_leaves_the_torch_model_in_eval_mode(trained: runs.Trained) ->
     assert np.array_equal(model.scores(texts), before)
 
 
-def test_embedding_logreg_through_onnx(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_embedding_logreg_through_onnx(sst2_embedding_logreg: runs.Trained) -> None:
     """The frozen encoder of embedding-logreg exports too: pooling and head stay in the predictor."""
-    folder = tmp_path_factory.mktemp("serving-el")
-    train = runs.write_subset(SST2 / "train.csv", folder / "train.csv", 800)
-    trained = runs.train(
-        folder,
-        {"train": train, "test": SST2 / "validation.csv"},
-        "embedding-logreg",
-        params={"max_length": 64},
-        **runs.SST2,
-    )
+    trained = sst2_embedding_logreg
     with (SST2 / "validation.csv").open(newline="") as handle:
         sample = [row["text"] for row in csv.DictReader(handle)][:200]
     plain = predictor.Predictor(trained.artifact).scores(sample)
