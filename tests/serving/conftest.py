@@ -1,4 +1,4 @@
-"""Fixtures of the serving tests: one model trained on the bundled SST-2 subset, and predictor
+"""Fixtures of the serving tests: the trainer tests' fine-tuned SST-2 model, and predictor
 servers run as real processes (``python -m textclf_trainer serve``) on free loopback ports."""
 
 from __future__ import annotations
@@ -28,17 +28,10 @@ MODEL = "reviews"
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> runs.Trained:
-    """hf-advanced fine-tuned for one epoch on the first 800 bundled SST-2 rows (about 20 s on 2 cores)."""
-    folder = tmp_path_factory.mktemp("serving-model")
-    train = runs.write_subset(SST2 / "train.csv", folder / "train.csv", 800)
-    return runs.train(
-        folder,
-        {"train": train, "test": SST2 / "validation.csv"},
-        "hf-advanced",
-        params={"max_length": 64, "trainer_config": {"num_train_epochs": 1, "learning_rate": 1e-4}},
-        **runs.SST2,
-    )
+def trained(sst2_hf_advanced: runs.Trained) -> runs.Trained:
+    """The hf-advanced model the trainer tests fine-tune on the bundled SST-2 rows
+    (``tests/trainer/models.py``): one training serves both folders. Tests only read it."""
+    return sst2_hf_advanced
 
 
 def free_port() -> int:
