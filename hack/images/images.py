@@ -55,8 +55,14 @@ def buildah(*args: str) -> list[str]:
     return ["buildah", "--root", str(cache_dir() / "storage"), *args]
 
 
-def _run(argv: list[str], what: str) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+def _run(
+    argv: list[str],
+    what: str,
+    *,
+    cwd: pathlib.Path | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=cwd, env=env)
     if done.returncode != 0:
         shown = " ".join(arg for arg in argv if not arg.startswith(str(cache_dir())))
         raise ImageError(f"{what} failed ({shown[:300]}):\n{done.stderr[-4000:]}")
@@ -161,16 +167,12 @@ def pause_binary() -> pathlib.Path:
     if not binary.is_file():
         binary.parent.mkdir(parents=True, exist_ok=True)
         partial = binary.with_suffix(".partial")
-        done = subprocess.run(
+        _run(
             ["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", str(partial), "."],
+            "go build of the pause program",
             cwd=source,
             env={**os.environ, "CGO_ENABLED": "0"},
-            capture_output=True,
-            text=True,
-            check=False,
         )
-        if done.returncode != 0:
-            raise ImageError(f"go build of the pause program failed: {done.stderr.strip()}")
         partial.rename(binary)
     return binary
 
