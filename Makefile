@@ -5,7 +5,7 @@ PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check
 CACHE ?= $(or $(TEXTCLF_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/textclf)
 
 .PHONY: setup setup-all setup-python setup-controlplane build-controlplane setup-packages setup-node \
-	setup-images crds manifests lint test test-fast demo \
+	setup-images setup-lint crds manifests lint test test-fast demo \
 	dev-cluster dev-cluster-down images cluster cluster-down e2e
 
 # Everything a fresh machine needs, in parallel where the parts do not wait on each other: the pip
@@ -58,9 +58,13 @@ lint:
 # the other mostly waits on API servers and Pods, so on two cores they overlap. PYTEST_ARGS= runs
 # it in one process.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
-test: setup
-	$(MAKE) lint
+# The checks run beside the rest of the set-up once the pip install is done.
+test:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target setup-all setup-lint
 	$(PYTHON) -m pytest $(PYTEST_ARGS) --durations=25
+
+setup-lint: setup-python
+	@$(MAKE) --no-print-directory lint
 
 # Without set-up, for a quick loop once `make setup` has run.
 test-fast: lint
