@@ -8,6 +8,14 @@ broken setup, not a reason to test less.
 
 from __future__ import annotations
 
+import os
+
+# OpenMP threads (torch's) that wait for work sleep instead of spinning. The two lanes train side
+# by side on two cores, and spinning threads burn the core the other lane needs: two concurrent
+# fine-tunes took 31 s each with the default policy and 16 s with this one (one alone: 10.5 s vs
+# 11.5 s). Set before anything loads torch; the trainer subprocesses inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import pathlib
 import uuid
 from collections.abc import Iterator
