@@ -624,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  export KUBECONFIG={args.dir}/kubeconfig PATH={args.dir}/plane/bin:$PATH\n"
         "  kubectl create configmap imdb --from-file=examples/data/clarifai_imdb/train.csv \\\n"
         "    --from-file=examples/data/clarifai_imdb/test.csv\n"
-        "  kubectl apply -f examples/kubernetes/models-claim.yaml -f examples/quickstart.yaml\n"
+        "  kubectl apply -f examples/kubernetes/artifacts-claim.yaml -f examples/quickstart.yaml\n"
         "  kubectl get tcm,tr -w\n"
         "Stop it with `make cluster-down`."
     )

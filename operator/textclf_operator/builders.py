@@ -74,6 +74,8 @@ def _mounts(spec: trainingrun.TrainingRunSpec) -> tuple[list[dict[str, Any]], li
     uris = [(spec.dataset.train.uri, False)]
     if spec.dataset.test is not None:
         uris.append((spec.dataset.test.uri, False))
+    if spec.output is None:  # runplan gives every run its output (the store's folder) first
+        raise ValueError("the run spec has no output")
     uris.append((spec.output.uri, True))
     return uri_volumes(uris)
 
@@ -213,18 +215,18 @@ def run_spec_volume() -> dict[str, Any]:
 
 
 def run_document(
-    run_name: str,
-    namespace: str,
+    meta: Mapping[str, Any],
     spec: trainingrun.TrainingRunSpec,
     merged_params: Mapping[str, Any],
 ) -> str:
-    """The run file the trainer reads: the TrainingRun with its effective params."""
+    """The run file the trainer reads: the TrainingRun with its effective params and output, and
+    its identity (the trainer marks the artifact with it, so no other run overwrites it)."""
     effective = spec.model_copy(update={"params": dict(merged_params)})
     return json.dumps(
         {
             "apiVersion": API_VERSION,
             "kind": trainingrun.KIND,
-            "metadata": {"name": run_name, "namespace": namespace},
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"], "uid": meta["uid"]},
             "spec": effective.to_wire(),
         },
         sort_keys=True,
@@ -325,9 +327,7 @@ def job(
         "template": {
             "metadata": {
                 "labels": run_labels,
-                "annotations": {
-                    RUN_SPEC_ANNOTATION: run_document(name, namespace, spec, merged_params)
-                },
+                "annotations": {RUN_SPEC_ANNOTATION: run_document(meta, spec, merged_params)},
             },
             "spec": pod_spec,
         },

@@ -42,6 +42,11 @@ class Config:
     progress_ca: str = ""
     """PEM of the CA trainers verify the endpoint with; filled in at startup from the Secret."""
 
+    artifact_store: str = ""
+    """Where runs without ``spec.output`` write: ``pvc://CLAIM[/PATH]`` (a claim of that name in
+    the run's namespace) or ``s3://BUCKET[/PREFIX]``; each run gets ``<namespace>/<model>/<run>/``
+    under it. Empty: such runs fail with a message that says so."""
+
     resync_seconds: float = 300.0
     """Every this many seconds the operator re-lists what it watches, drops from its cache what
     is gone (a lost deletion event) and reconciles everything once more."""
@@ -67,5 +72,6 @@ class Config:
             ),
             progress_tls_generate=env.get("TEXTCLF_PROGRESS_TLS_GENERATE", "true").lower()
             in ("1", "true", "yes"),
+            artifact_store=env.get("TEXTCLF_ARTIFACT_STORE", defaults.artifact_store),
             resync_seconds=float(env.get("TEXTCLF_RESYNC_SECONDS", defaults.resync_seconds)),
         )

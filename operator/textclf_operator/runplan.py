@@ -39,8 +39,19 @@ def plan_job(
     template_obj: Callable[[str], Mapping[str, Any] | None],
     settings: config.Config,
 ) -> JobPlan:
-    """The run's Job from its model, its template (looked up by name) and the params of all three."""
+    """The run's Job from its model, its template (looked up by name) and the params of all three;
+    a run without ``spec.output`` writes to its own folder of the install's artifact store."""
     namespace = run["metadata"]["namespace"]
+    if spec.output is None:
+        if not settings.artifact_store:
+            return JobPlan(
+                invalid="spec.output: left out, and this install has no artifact store to write "
+                "to (the chart's artifactStore value)"
+            )
+        uri = trainingrun.store_uri(
+            settings.artifact_store, namespace, spec.model_ref.name, run["metadata"]["name"]
+        )
+        spec = spec.model_copy(update={"output": trainingrun.Output(uri=uri)})
     if model_obj is None:
         return JobPlan(
             waiting=f"spec.modelRef.name: TextClassifierModel {spec.model_ref.name!r} does not "

@@ -127,7 +127,7 @@ def _delete(path: str) -> Mutation:
 INVALID: list[tuple[str, dict[str, Any], Mutation, tuple[str, ...]]] = [
     ("run-no-modelref", RUN, _delete("spec.modelRef"), ("spec.modelRef", "Required")),
     ("run-no-train", RUN, _delete("spec.dataset.train"), ("spec.dataset.train", "Required")),
-    ("run-no-output", RUN, _delete("spec.output"), ("spec.output", "Required")),
+    ("run-output-no-uri", RUN, _set("spec.output", {}), ("spec.output.uri", "Required")),
     ("run-empty-modelref-name", RUN, _set("spec.modelRef.name", ""), ("spec.modelRef.name",)),
     (
         "run-train-uri-scheme",
@@ -357,6 +357,25 @@ def test_run_spec_is_immutable(
     message = _refusal(refused.value)
     assert f"spec.{field}" in message
     assert f"{field} is immutable" in message
+
+
+def test_a_run_may_leave_its_output_to_the_store_and_never_gain_one_later(
+    api_client: kubernetes.client.ApiClient, namespace: str
+) -> None:
+    doc = copy.deepcopy(RUN)
+    del doc["spec"]["output"]
+    created = _create(api_client, namespace, doc, dry_run=False)
+    assert "output" not in created["spec"]  # the operator decides it; the spec stays as written
+    with pytest.raises(kubernetes.client.ApiException) as refused:
+        _custom(api_client).patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            namespace,
+            "trainingruns",
+            "base",
+            {"spec": {"output": CHANGES["output"]}},
+        )
+    assert "output is immutable" in _refusal(refused.value)
 
 
 def test_run_suspend_stays_mutable(api_client: kubernetes.client.ApiClient, namespace: str) -> None:

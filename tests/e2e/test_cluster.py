@@ -69,7 +69,7 @@ def _training_run(name: str, template: str, **spec: Any) -> dict[str, Any]:
             "modelRef": {"name": "imdb"},
             "template": template,
             "dataset": {"train": {"uri": "configmap://imdb/train.csv"}},
-            "output": {"uri": f"pvc://models/{name}"},
+            "output": {"uri": f"pvc://textclf-artifacts/named/{name}"},
             "resources": {"cpu": 1, "memory": "2Gi"},
             **spec,
         },
@@ -112,23 +112,15 @@ def test_quickstart_trains_in_a_real_pod(node: cluster.Cluster) -> None:
         node, "create", "configmap", "imdb", "-n", NS,
         f"--from-file={IMDB / 'train.csv'}", f"--from-file={IMDB / 'test.csv'}",
     )  # fmt: skip
-    _apply(
-        node,
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {"name": "models"},
-            "spec": {
-                "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": "1Gi"}},
-            },
-        },
-    )
-    ok(node, "apply", "-n", NS, "-f", str(REPO / "examples" / "quickstart.yaml"))
+    examples = REPO / "examples"
+    claim = examples / "kubernetes" / "artifacts-claim.yaml"  # the default store's claim
+    ok(node, "apply", "-n", NS, "-f", str(claim), "-f", str(examples / "quickstart.yaml"))
     status = _finished(node, "imdb-v1")
     assert status["code"] == codes.StatusCode.TRAINED, status
     assert status["metrics"]["test"]["accuracy"] > 0.6
     assert status["artifact"]["digest"].startswith("sha256:")
+    # the quickstart names no output: the chart's default store, in the run's own folder
+    assert status["artifact"]["uri"] == f"pvc://textclf-artifacts/{NS}/imdb/imdb-v1"
 
     # the result came from the real termination message of a container that ran as uid 65532
     pod = _trainer_pod(node, "imdb-v1")
@@ -191,6 +183,18 @@ def test_bad_data_fails_with_its_code_from_the_exit_code(node: cluster.Cluster) 
         state["state"]["terminated"]["exitCode"]
         == codes.EXIT_CODE_FOR_DETAIL[codes.DetailCode.NO_DATA]
     )
+
+
+def test_a_run_never_overwrites_another_runs_artifact(node: cluster.Cluster) -> None:
+    taken = f"pvc://textclf-artifacts/{NS}/imdb/imdb-v1"  # the quickstart's artifact
+    _apply(node, _training_run("imdb-clobber", "embedding-logreg", output={"uri": taken}))
+    status = _finished(node, "imdb-clobber")
+    assert (status["code"], status.get("detailCode")) == (
+        codes.StatusCode.FAILED,
+        codes.DetailCode.INVALID_PARAMS,
+    ), status
+    assert f"holds the artifact of another run ({NS}/imdb-v1, uid" in status["description"], status
+    # the quickstart's artifact is intact: the predictor below loads it only if its digest holds
 
 
 def test_a_run_past_its_deadline_fails_as_timed_out(node: cluster.Cluster) -> None:

@@ -237,6 +237,8 @@ def test_operator_deployment() -> None:
     assert env["TEXTCLF_METRICS_PORT"]["value"] == "9090"
     assert env["TEXTCLF_PROGRESS_PORT"]["value"] == "8081"
     assert env["TEXTCLF_TRAINER_SERVICE_ACCOUNT"]["value"] == "trainer"
+    # runs without spec.output write to the default store's claim in their namespace
+    assert env["TEXTCLF_ARTIFACT_STORE"]["value"] == "pvc://textclf-artifacts"
     # predictors run the trainer image, the one the TrainingTemplates name
     assert (
         env["TEXTCLF_PREDICTOR_IMAGE"]["value"]
@@ -467,6 +469,7 @@ BAD_VALUES = [
     ({"networkPolicy": {"metricsNamespaceSelector": {"matchNames": ["x"]}}}, "matchNames"),
     ({"progressTLS": {"secretName": "Not_A_Name"}}, "/progressTLS/secretName"),
     ({"progressTLS": {"certManager": {"issuerRef": {"kind": "Vault"}}}}, "issuerRef/kind"),
+    ({"artifactStore": "ftp://host/models"}, "/artifactStore"),
     ({"unknownTopLevel": 1}, "unknownTopLevel"),
 ]
 

@@ -60,7 +60,7 @@ def test_job_matches_expected_manifest() -> None:
 def test_run_spec_annotation_is_the_run_with_merged_params() -> None:
     pod = _job()["spec"]["template"]
     doc = json.loads(pod["metadata"]["annotations"][builders.RUN_SPEC_ANNOTATION])
-    assert doc["metadata"] == {"name": "reviews-v1", "namespace": "demo"}
+    assert doc["metadata"] == {"name": "reviews-v1", "namespace": "demo", "uid": "0f6c-run-uid"}
     # run params win over template defaults; untouched defaults survive
     assert doc["spec"]["params"]["trainer_config"] == {
         "num_train_epochs": 3,

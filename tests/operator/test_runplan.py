@@ -39,10 +39,11 @@ def plan(
     spec: trainingrun.TrainingRunSpec = SPEC,
     model: dict[str, Any] | None = MODEL,
     templates: dict[str, dict[str, Any]] | None = None,
+    settings: config.Config | None = None,
 ) -> runplan.JobPlan:
     found = {"hf-advanced": TEMPLATE} if templates is None else templates
     return runplan.plan_job(
-        RUN, spec, model_obj=model, template_obj=found.get, settings=config.Config()
+        RUN, spec, model_obj=model, template_obj=found.get, settings=settings or config.Config()
     )
 
 
@@ -62,6 +63,35 @@ def test_a_job_with_params_merged_template_then_model_then_run() -> None:
     assert doc["spec"]["params"]["seed"] == 3
     assert doc["spec"]["params"]["concepts"] == ["neg", "pos"]
     assert doc["spec"]["template"] == "hf-advanced"
+
+
+def test_a_run_without_output_writes_to_its_own_folder_of_the_store() -> None:
+    spec = SPEC.model_copy(update={"output": None})
+    planned = plan(spec, settings=config.Config(artifact_store="pvc://textclf-artifacts/"))
+    assert planned.job is not None
+    pod = planned.job["spec"]["template"]
+    doc = json.loads(pod["metadata"]["annotations"][builders.RUN_SPEC_ANNOTATION])
+    assert doc["spec"]["output"] == {"uri": "pvc://textclf-artifacts/demo/reviews/reviews-v1"}
+    # the run's identity travels with it: the trainer marks the artifact as this run's
+    assert doc["metadata"] == {"name": "reviews-v1", "namespace": "demo", "uid": "run-uid"}
+    claims = [
+        v["persistentVolumeClaim"] for v in pod["spec"]["volumes"] if "persistentVolumeClaim" in v
+    ]
+    assert {"claimName": "textclf-artifacts", "readOnly": False} in claims
+    # a run that names its output keeps it, whatever the store
+    named = plan(settings=config.Config(artifact_store="s3://bucket/prefix"))
+    assert named.job is not None
+    doc = json.loads(
+        named.job["spec"]["template"]["metadata"]["annotations"][builders.RUN_SPEC_ANNOTATION]
+    )
+    assert doc["spec"]["output"] == {"uri": "pvc://models/reviews"}
+
+
+def test_a_run_without_output_and_no_store_is_invalid() -> None:
+    planned = plan(SPEC.model_copy(update={"output": None}))
+    assert planned.job is None
+    assert planned.invalid is not None
+    assert planned.invalid.startswith("spec.output: left out, and this install has no artifact")
 
 
 def test_the_model_not_there_yet_is_waited_for() -> None:

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from textclf.api import channels, codes
-from textclf_trainer import entrypoint, errors, memory, progress, specs
+from textclf_trainer import artifacts, entrypoint, errors, memory, progress, specs
 
 from . import runs
 
@@ -210,6 +210,36 @@ def test_invalid_spec_names_the_field(tmp_path: pathlib.Path) -> None:
         lambda: specs.parse(document, default_name="x", base_dir=tmp_path), progress.Log()
     )
     assert_failed(finished, codes.DetailCode.INVALID_PARAMS, "spec.dataset.validationSplit")
+
+
+def test_an_output_holding_another_runs_artifact_fails_before_training(
+    tmp_path: pathlib.Path,
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / artifacts.RUN).write_text(
+        json.dumps({"kind": "TrainingRun", "namespace": "team", "name": "first", "uid": "u1"})
+    )
+    (out / "model.safetensors").write_bytes(b"the first run's model")
+    train = write_csv(tmp_path / "train.csv", "input,concepts", good_rows())
+    document = {
+        "metadata": {"name": "second", "namespace": "team", "uid": "u2"},
+        "spec": runs.run_document(template="embedding-logreg", train=train, output=out),
+    }
+    log = progress.Log()
+    finished = entrypoint.execute(
+        lambda: specs.parse(document, default_name="x", base_dir=tmp_path), log
+    )
+    assert_failed(
+        finished,
+        codes.DetailCode.INVALID_PARAMS,
+        f"output.uri {out.as_uri()}",
+        "holds the artifact of another run (team/first, uid u1)",
+    )
+    assert [r.get("phase") for r in log.records if r.get("phase")] == [
+        "load"
+    ]  # refused before any training
+    assert (out / "model.safetensors").read_bytes() == b"the first run's model"  # lost nothing
 
 
 def test_leakage_fails_before_training_when_asked(tmp_path: pathlib.Path) -> None:

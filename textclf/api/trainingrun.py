@@ -102,6 +102,12 @@ class Output(common.Model):
     )
 
 
+def store_uri(store: str, namespace: str, model: str, run: str) -> str:
+    """The artifact URI of a run without ``spec.output``: its own folder in the install's store
+    (``pvc://CLAIM[/PATH]`` or ``s3://BUCKET[/PREFIX]``), so no two runs share one."""
+    return f"{store.rstrip('/')}/{namespace}/{model}/{run}"
+
+
 class Resources(common.Model):
     """What the training Pod asks for."""
 
@@ -164,7 +170,14 @@ class TrainingRunSpec(common.Model):
         description="Template params, validated against the template's paramsSchema.",
     )
     dataset: Dataset = common.field(description="The labelled data.")
-    output: Output = common.field(description="Where the trained model is written.")
+    output: Output | None = common.field(
+        default=None,
+        description=(
+            "Where the trained model is written; left out: the install's artifact store, under "
+            "<store>/<namespace>/<model>/<run>/. A folder holding another run's artifact is never "
+            "overwritten: the run fails instead."
+        ),
+    )
     resources: Resources | None = common.field(
         default=None, description="GPUs, CPU and memory for the training Pod."
     )

@@ -8,6 +8,8 @@ the tokenizer) plus:
   every concept or a list with one per concept (tuned on the run's validation split);
 - ``head.safetensors`` (embedding-logreg only): the logistic-regression weights as tensors, no pickle;
 - ``metrics.json``, ``training_log.jsonl``, ``README.md`` (the model card);
+- ``run.json``: the run that wrote it (namespace, name, uid): a retry of that run may replace the
+  folder, no other run may (``storage.publish``);
 - ``SHA256SUMS``: ``sha256sum``-format lines for every other file, sorted by path. The artifact's
   digest is ``sha256:`` + the sha256 of that file's bytes: stable, and checkable with ``sha256sum -c``.
 """
@@ -26,6 +28,7 @@ METRICS = "metrics.json"
 TRAINING_LOG = "training_log.jsonl"
 MODEL_CARD = "README.md"
 SUMS = "SHA256SUMS"
+RUN = "run.json"
 FORMAT_VERSION = 1
 
 Kind = Literal["sequence-classification", "embedding-logreg"]
@@ -120,3 +123,26 @@ def verify(folder: pathlib.Path) -> str:
     if recorded != sums(folder):
         raise ValueError(f"{folder}: files differ from {SUMS}")
     return "sha256:" + hashlib.sha256(recorded.encode()).hexdigest()
+
+
+class NotVerified(ValueError):
+    """An artifact that must not be loaded: unsealed (unfinished, or not ours), changed since it was
+    sealed, or not the version that was asked for."""
+
+
+def check(folder: pathlib.Path, where: str, expected: str | None = None) -> str:
+    """The digest of the artifact in ``folder`` (fetched from ``where``), verified file by file and
+    against ``expected`` when given: every load goes through here."""
+    if not (folder / SUMS).exists():
+        raise NotVerified(f"{where}: not a finished textclf artifact (no {SUMS})")
+    try:
+        digest = verify(folder)
+    except ValueError as exc:
+        raise NotVerified(f"{where}: changed since it was sealed ({exc})") from exc
+    if expected and digest != expected:
+        raise NotVerified(f"artifact digest mismatch: {where} holds {digest}, expected {expected}")
+    return digest
+
+
+def write_owner(folder: pathlib.Path, identity: dict[str, str]) -> None:
+    (folder / RUN).write_text(json.dumps(identity, sort_keys=True) + "\n")

@@ -60,7 +60,7 @@ def step_of(checkpoint: pathlib.Path) -> int:
 def open_store(loaded: specs.LoadedRun, scratch: pathlib.Path, *, claim: bool = True) -> Store:
     """The run's checkpoint folder, claimed for this run (another run's checkpoints are cleared).
     Ranks other than 0 of a multi-GPU run only locate it: rank 0 claims it before they look."""
-    output = storage.local_path(loaded.spec.output.uri, loaded.base_dir)
+    output = storage.local_path(loaded.output_uri, loaded.base_dir)
     if output is None:
         store = Store(scratch / "checkpoints", persistent=False)
     else:

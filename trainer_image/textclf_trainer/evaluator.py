@@ -39,21 +39,12 @@ def load_request(path: pathlib.Path) -> channels.EvaluationRequest:
 
 
 def _model(request: channels.EvaluationRequest) -> tuple[predictor.Predictor, str]:
-    folder = storage.fetch_dir(request.artifact.uri)
-    if not (folder / artifacts.SUMS).exists():
-        raise errors.invalid_params(
-            f"{request.artifact.uri}: not a textclf artifact (no {artifacts.SUMS})"
-        )
     try:
-        digest = artifacts.verify(folder)
-    except ValueError as exc:
-        raise errors.invalid_params(f"{request.artifact.uri}: {exc}") from exc
-    if request.artifact.digest and digest != request.artifact.digest:
-        raise errors.invalid_params(
-            f"artifact digest mismatch: {request.artifact.uri} holds {digest}, the version "
-            f"recorded {request.artifact.digest}"
-        )
-    return predictor.Predictor(folder), digest
+        model = predictor.Predictor.load(request.artifact.uri, digest=request.artifact.digest)
+    except artifacts.NotVerified as exc:
+        raise errors.invalid_params(str(exc)) from exc
+    assert model.digest is not None
+    return model, model.digest
 
 
 def _write(path: pathlib.Path, content: object) -> None:
@@ -87,6 +78,10 @@ def evaluate(request: channels.EvaluationRequest) -> channels.EvaluationResult:
                 "labels": [list(names) for names in evaluated.labels],
                 "scores": evaluated.scores.round(6).tolist(),
             },
+        )
+        artifacts.write_owner(
+            folder,
+            {"kind": modelevaluation.KIND, "namespace": request.namespace, "name": request.name},
         )
         artifacts.seal(folder)
         output = storage.publish(folder, request.output.uri)

@@ -78,6 +78,8 @@ class Predictor:
         threads: int | None = None,
     ) -> None:
         self.folder = folder
+        self.digest: str | None = None
+        """Set by ``load``: the verified digest of the artifact."""
         self.metadata = artifacts.read_metadata(folder)
         self.device = device or hardware.device()
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
@@ -95,9 +97,23 @@ class Predictor:
         )
 
     @classmethod
-    def load(cls, uri: str, base_dir: pathlib.Path | None = None) -> Predictor:
-        """Load from a path or an artifact URI (``file://``, ``pvc://``, ``s3://``)."""
-        return cls(storage.fetch_dir(uri, base_dir))
+    def load(
+        cls,
+        uri: str,
+        base_dir: pathlib.Path | None = None,
+        *,
+        digest: str | None = None,
+        runtime: runtimes.Name = "torch",
+        precision: runtimes.Precision = "fp32",
+        threads: int | None = None,
+    ) -> Predictor:
+        """Load from a path or an artifact URI (``file://``, ``pvc://``, ``s3://``) once its files
+        match its ``SHA256SUMS`` (and ``digest`` when given); raises ``artifacts.NotVerified``."""
+        folder = storage.fetch_dir(uri, base_dir)
+        verified = artifacts.check(folder, uri, digest)
+        model = cls(folder, runtime=runtime, precision=precision, threads=threads)
+        model.digest = verified
+        return model
 
     @property
     def concepts(self) -> tuple[str, ...]:

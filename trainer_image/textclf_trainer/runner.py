@@ -278,6 +278,8 @@ def _run(
     tracker = progress.Tracker(progress.Fanout([reporter, log]))
     tracker.phase("load")
     spec = loaded.spec
+    output_uri = loaded.output_uri  # before any work: a run with nowhere to write fails first,
+    storage.check_output(output_uri, loaded.base_dir, loaded.identity())  # or with another's
     if spec.template is None:
         raise errors.invalid_params(
             "spec.template: name the template to train with (in a cluster, the model's "
@@ -377,10 +379,11 @@ def _run(
         )
         tracker.phase("done")
         (model_dir / artifacts.TRAINING_LOG).write_text(log.to_jsonl())
-        LOG.info("run %s: sealing and publishing the artifact to %s", loaded.name, spec.output.uri)
+        LOG.info("run %s: sealing and publishing the artifact to %s", loaded.name, output_uri)
         (model_dir / runlog.FILE).write_text(captured.getvalue())
+        artifacts.write_owner(model_dir, loaded.identity())
         digest = artifacts.seal(model_dir)
-        uri = storage.publish(model_dir, spec.output.uri, loaded.base_dir)
+        uri = storage.publish(model_dir, output_uri, loaded.base_dir)
         store.clear()
     artifact = trainingrun.Artifact(uri=uri, digest=digest)
     metrics = trainingrun.Metrics(**{name: evaluation.headline(r) for name, r in reports.items()})

@@ -29,14 +29,12 @@ from aiohttp import web
 import textclf
 from textclf.api import serving
 from textclf_trainer import (
-    artifacts,
     batcher,
     hardware,
     predictor,
     protocol,
     serveargs,
     servingmetrics,
-    storage,
 )
 
 LOG = logging.getLogger("textclf_trainer.server")
@@ -147,23 +145,17 @@ class Server:
 
     def _load_blocking(self) -> tuple[predictor.Predictor, str]:
         settings = self.settings
-        folder = storage.fetch_dir(settings.artifact)
-        if not (folder / artifacts.SUMS).exists():
-            raise ValueError(f"{settings.artifact}: not a textclf artifact (no {artifacts.SUMS})")
-        digest = artifacts.verify(folder)
-        if settings.digest and digest != settings.digest:
-            raise ValueError(
-                f"artifact digest mismatch: {settings.artifact} holds {digest}, "
-                f"expected {settings.digest}"
-            )
         threads = settings.threads or hardware.cpu_count()
         torch.set_num_threads(threads)
-        model = predictor.Predictor(
-            folder,
+        model = predictor.Predictor.load(
+            settings.artifact,
+            digest=settings.digest or None,
             runtime=settings.runtime,
             precision=settings.precision,
             threads=threads,
         )
+        digest = model.digest
+        assert digest is not None
         model.scores(["warm up"] * 2, batch_size=2)  # first calls allocate; not a client's
         model.scores(["warm up"], batch_size=1)
         return model, digest

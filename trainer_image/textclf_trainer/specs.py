@@ -21,21 +21,43 @@ from textclf_trainer import errors
 
 @dataclasses.dataclass(frozen=True)
 class LoadedRun:
-    """A validated spec, the run's name and the folder relative ``file://`` URIs start from."""
+    """A validated spec, the run's name and the folder relative ``file://`` URIs start from; on a
+    cluster also its namespace and uid, which mark its artifact as its own."""
 
     name: str
     spec: trainingrun.TrainingRunSpec
     base_dir: pathlib.Path
+    namespace: str = ""
+    uid: str = ""
+
+    @property
+    def output_uri(self) -> str:
+        """Where the artifact goes: the operator fills ``spec.output`` from its artifact store when
+        the run leaves it out, ``textclf train --local`` from the run's folder."""
+        if self.spec.output is None:
+            raise errors.invalid_params("spec.output: the run says nowhere to write its artifact")
+        return str(self.spec.output.uri)
+
+    def identity(self) -> dict[str, str]:
+        """Who wrote an artifact (``artifacts.RUN``): two attempts of one run share it, no two runs."""
+        return {
+            "kind": trainingrun.KIND,
+            "namespace": self.namespace,
+            "name": self.name,
+            "uid": self.uid,
+        }
 
 
 def parse(document: Any, *, default_name: str, base_dir: pathlib.Path) -> LoadedRun:
     """Validate a parsed document (a TrainingRun object or only its spec)."""
     if not isinstance(document, dict):
         raise errors.invalid_params("the run file must hold a TrainingRun object or its spec")
-    name = default_name
+    name, namespace, uid = default_name, "", ""
     body = document
     if "spec" in document:
-        name = str((document.get("metadata") or {}).get("name") or default_name)
+        meta = document.get("metadata") or {}
+        name = str(meta.get("name") or default_name)
+        namespace, uid = str(meta.get("namespace") or ""), str(meta.get("uid") or "")
         body = document["spec"]
     try:
         spec = trainingrun.TrainingRunSpec.model_validate(body)
@@ -44,7 +66,7 @@ def parse(document: Any, *, default_name: str, base_dir: pathlib.Path) -> Loaded
             f"spec.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise errors.invalid_params(f"invalid TrainingRun spec: {problems}") from exc
-    return LoadedRun(name=name, spec=spec, base_dir=base_dir)
+    return LoadedRun(name=name, spec=spec, base_dir=base_dir, namespace=namespace, uid=uid)
 
 
 def read_document(path: pathlib.Path) -> Any:

@@ -15,15 +15,17 @@ infrastructure errors, which the Job may retry.
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import shutil
 import tempfile
+from typing import Any
 
 import fsspec
 
 from textclf.api import channels
-from textclf_trainer import errors
+from textclf_trainer import artifacts, errors
 
 PVC_ROOT = channels.PVC_MOUNT_ROOT
 """Where the operator mounts the claim of a ``pvc://CLAIM/...`` URI (at ``PVC_ROOT/CLAIM``)."""
@@ -106,13 +108,63 @@ def read_bytes(uri: str, base_dir: pathlib.Path | None = None) -> bytes:
         raise errors.InfrastructureError(f"{uri}: could not read ({exc})") from exc
 
 
+def _owner(raw: str | bytes | None) -> dict[str, str] | None:
+    """The identity in an artifact's ``run.json`` (None when it has none or it does not parse)."""
+    if raw is None:
+        return None
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _refuse_unless_own(uri: str, existing: dict[str, str] | None, mine: dict[str, str]) -> None:
+    """A folder that is not empty takes this artifact only if an attempt of the same run wrote it
+    (a retry, or the same local run again): no run overwrites another's artifact."""
+    if existing == mine:
+        return
+    if existing is None:
+        what = "is not empty and holds no artifact of this run"
+    else:
+        run = "/".join(x for x in (existing.get("namespace"), existing.get("name")) if x)
+        uid = f", uid {existing['uid']}" if existing.get("uid") else ""
+        what = f"holds the artifact of another run ({run}{uid})"
+    raise errors.invalid_params(
+        f"output.uri {uri}: the folder {what}; runs never overwrite each other's artifacts: "
+        "choose an empty folder, or leave spec.output out to write to this run's own folder of "
+        "the artifact store"
+    )
+
+
+def _check_owner(fs: Any, root: str, uri: str, mine: dict[str, str]) -> bool:
+    """Whether ``root`` holds anything, refusing it unless this run wrote it."""
+    if not (fs.exists(root) and fs.ls(root)):
+        return False
+    marker = f"{root}/{artifacts.RUN}"
+    _refuse_unless_own(uri, _owner(fs.cat_file(marker) if fs.exists(marker) else None), mine)
+    return True
+
+
+def check_output(uri: str, base_dir: pathlib.Path | None, mine: dict[str, str]) -> None:
+    """Fail before any training when ``uri`` holds what this run may not replace (``publish``
+    checks again, for a run that started writing there meanwhile)."""
+    path = local_path(uri, base_dir)
+    try:
+        if path is not None:
+            _check_owner(fsspec.filesystem("file"), str(path), uri, mine)
+        else:
+            fs, root = fsspec.core.url_to_fs(uri)
+            _check_owner(fs, root.rstrip("/"), uri, mine)
+    except ImportError as exc:
+        raise errors.InfrastructureError(f"{uri}: no fsspec driver in this image ({exc})") from exc
+    except OSError as exc:
+        raise errors.InfrastructureError(f"{uri}: could not read the output ({exc})") from exc
+
+
 def _replace_local(local_dir: pathlib.Path, path: pathlib.Path, uri: str) -> None:
-    """Copy next to the target, then swap: a reader never sees half an artifact. An existing folder
-    is replaced only if it is empty or an earlier artifact (it has ``SHA256SUMS``)."""
-    if path.exists() and any(path.iterdir()) and not (path / "SHA256SUMS").exists():
-        raise errors.invalid_params(
-            f"output.uri {uri}: the folder exists, is not empty and holds no textclf artifact"
-        )
+    """Copy next to the target, then swap: a reader never sees half an artifact."""
+    _check_owner(fsspec.filesystem("file"), str(path), uri, _own(local_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     shutil.copytree(local_dir, staging, dirs_exist_ok=True)
@@ -121,15 +173,34 @@ def _replace_local(local_dir: pathlib.Path, path: pathlib.Path, uri: str) -> Non
     staging.rename(path)
 
 
+def _own(local_dir: pathlib.Path) -> dict[str, str]:
+    marker = local_dir / artifacts.RUN
+    return (_owner(marker.read_text()) if marker.exists() else None) or {}
+
+
+def publish_remote(fs: Any, root: str, local_dir: pathlib.Path, uri: str) -> None:
+    """Upload to an object store, which has no rename: the run's ``run.json`` first, the files, then
+    ``SHA256SUMS`` last. A reader loads only a sealed folder (``artifacts.check``), so an upload cut
+    short is never taken for an artifact, and the next attempt of the run replaces it."""
+    root = root.rstrip("/")
+    if _check_owner(fs, root, uri, _own(local_dir)):
+        fs.rm(root, recursive=True)
+    files = sorted(p.relative_to(local_dir).as_posix() for p in local_dir.rglob("*") if p.is_file())
+    middle = [f for f in files if f not in (artifacts.RUN, artifacts.SUMS)]
+    for name in [artifacts.RUN, *middle, artifacts.SUMS]:
+        fs.put_file(str(local_dir / name), f"{root}/{name}")
+
+
 def publish(local_dir: pathlib.Path, uri: str, base_dir: pathlib.Path | None = None) -> str:
-    """Copy a finished artifact folder to ``uri``; returns the URI as it should be reported."""
+    """Publish a sealed artifact folder (with its ``run.json``) at ``uri``, atomically, never over
+    another run's; returns the URI as it should be reported."""
     path = local_path(uri, base_dir)
     try:
         if path is not None:
             _replace_local(local_dir, path, uri)
             return uri if scheme_of(uri) == "pvc" else path.resolve().as_uri()
         fs, root = fsspec.core.url_to_fs(uri)
-        fs.put(str(local_dir) + "/", root.rstrip("/") + "/", recursive=True)
+        publish_remote(fs, root, local_dir, uri)
         return uri
     except ImportError as exc:
         raise errors.InfrastructureError(f"{uri}: no fsspec driver in this image ({exc})") from exc
