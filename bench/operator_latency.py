@@ -1,10 +1,11 @@
 """Operator benchmark: how fast a TrainingRun becomes a Job and gets its first status, at scale.
 
-Starts the real control plane and the real operator (in this process, as the tests do), creates N
-runs at once in a fresh namespace, and watches Jobs and TrainingRuns from the client side, so each
-latency is measured from the moment the client sent the create to the moment the watch saw the
-Job / the first status. Reports p50 and p99 per N, the operator process's RSS growth, and API
-requests per run sent by the operator's own client (kopf's watch streams excluded: one per kind).
+Starts the real control plane and the real operator as its own process (``kopf run``, as the
+Deployment runs it), creates N runs at once in a fresh namespace, and watches Jobs and TrainingRuns
+from the client side, so each latency is measured from the moment the client sent the create to the
+moment the watch saw the Job / the first status. Reports p50 and p99 per N, the operator process's
+RSS (from /proc, before and after, and its peak), and API requests per run that the operator sent
+(its ``textclf_api_requests_total`` metric; the watch streams, one per kind, are not counted).
 
     python bench/operator_latency.py --runs 1 100 1000 --out bench/results/operator-latency.json
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import resource
 import statistics
 import sys
 import tempfile
@@ -29,17 +29,8 @@ sys.path[:0] = [str(REPO / "hack" / "controlplane"), str(REPO)]
 import kubernetes  # noqa: E402
 
 import controlplane  # noqa: E402
-from tests.operator.support import TEMPLATE, Cluster, running_operator  # noqa: E402
+from tests.operator.support import TEMPLATE, Cluster, Operator, operator_process  # noqa: E402
 from textclf.api import GROUP, VERSION  # noqa: E402
-from textclf_operator import kube  # noqa: E402
-
-
-def _rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -86,7 +77,7 @@ def _watch(
 
 
 def measure(
-    plane: controlplane.ControlPlane, api_client: kubernetes.client.ApiClient, runs: int
+    operator: Operator, api_client: kubernetes.client.ApiClient, runs: int
 ) -> dict[str, Any]:
     namespace = f"bench-{uuid.uuid4().hex[:6]}"
     core = kubernetes.client.CoreV1Api(api_client)
@@ -114,8 +105,8 @@ def measure(
     for w in watchers:
         w.start()
     time.sleep(1.0)  # let the watches open
-    requests_before = kube.REQUESTS["count"]
-    rss_before = _rss_mib()
+    requests_before = operator.api_requests()
+    rss_before = operator.memory_mib()
     sent: dict[str, float] = {}
     for i in range(runs):
         name = f"run-{i:04d}"
@@ -136,9 +127,10 @@ def measure(
         "to_job_p99_s": round(_percentile(to_job, 0.99), 3),
         "to_status_p50_s": round(statistics.median(to_status), 3),
         "to_status_p99_s": round(_percentile(to_status, 0.99), 3),
-        "operator_requests_per_run": round((kube.REQUESTS["count"] - requests_before) / runs, 2),
+        "operator_requests_per_run": round((operator.api_requests() - requests_before) / runs, 2),
         "process_rss_mib_before": round(rss_before, 1),
-        "process_rss_mib_after": round(_rss_mib(), 1),
+        "process_rss_mib_after": round(operator.memory_mib(), 1),
+        "process_rss_mib_peak": round(operator.memory_mib("VmHWM"), 1),
     }
     core.delete_namespace(namespace)
     return result
@@ -165,11 +157,10 @@ def main() -> int:
                 "spec": {"image": "textclf/trainer:bench"},
             },
         )
-        with running_operator(plane):
+        with operator_process(plane, pathlib.Path(tmp) / "operator.log") as operator:
             for n in args.runs:
-                results.append(measure(plane, api_client, n))
-    for result in results:  # after the runner: it captures stdout while the operator runs
-        print(json.dumps(result))
+                results.append(measure(operator, api_client, n))
+                print(json.dumps(results[-1]), flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n")

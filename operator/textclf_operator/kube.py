@@ -18,10 +18,9 @@ from typing import Any, cast
 import kubernetes
 
 from textclf.api import API_VERSION, GROUP, VERSION
+from textclf_operator import metrics
 
 _local = threading.local()
-REQUESTS = {"count": 0}
-"""API requests sent, for the benchmark's requests-per-run figure."""
 
 
 def _api_client() -> kubernetes.client.ApiClient:
@@ -43,8 +42,8 @@ def _api_client() -> kubernetes.client.ApiClient:
     return clients[key]
 
 
-def _count() -> None:
-    REQUESTS["count"] += 1
+def _count(call: str) -> None:
+    metrics.API_REQUESTS.labels(call).inc()
 
 
 def _to_dict(obj: Any) -> dict[str, Any]:
@@ -90,7 +89,7 @@ def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
     refusal."""
     batch = kubernetes.client.BatchV1Api(_api_client())
     namespace = job["metadata"]["namespace"]
-    _count()
+    _count("create_job")
     try:
         return _to_dict(batch.create_namespaced_job(namespace, cast("Any", dict(job))))
     except kubernetes.client.ApiException as err:
@@ -109,7 +108,7 @@ def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
 def read_job(namespace: str, name: str) -> dict[str, Any] | None:
     """The Job, or None if the API server has none of that name."""
     batch = kubernetes.client.BatchV1Api(_api_client())
-    _count()
+    _count("read_job")
     try:
         return _to_dict(batch.read_namespaced_job(name, namespace))
     except kubernetes.client.ApiException as err:
@@ -120,7 +119,7 @@ def read_job(namespace: str, name: str) -> dict[str, Any] | None:
 
 def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
     batch = kubernetes.client.BatchV1Api(_api_client())
-    _count()
+    _count("set_job_suspend")
     batch.patch_namespaced_job(name, namespace, {"spec": {"suspend": suspend}})
 
 
@@ -141,7 +140,7 @@ def apply(manifest: Mapping[str, Any]) -> dict[str, Any]:
     }
     body = cast("Any", dict(manifest))
     stored: Any
-    _count()
+    _count("apply")
     try:
         if manifest["kind"] == "Deployment":
             apps = kubernetes.client.AppsV1Api(_api_client())
@@ -165,7 +164,7 @@ def delete(kind: str, namespace: str, name: str, uid: str) -> None:
         preconditions=kubernetes.client.V1Preconditions(uid=uid),
         propagation_policy="Background",
     )
-    _count()
+    _count("delete")
     try:
         if kind == "Deployment":
             apps = kubernetes.client.AppsV1Api(_api_client())
@@ -188,7 +187,7 @@ def list_objects(plural: str, label_selector: str = "") -> tuple[list[dict[str, 
     API server reads it), as watch events carry them, and the list's resourceVersion: what a
     fresh cache starts from, and what a resync compares it with."""
     client = _api_client()
-    _count()
+    _count("list_objects")
     if plural in CUSTOM_KINDS:
         custom = kubernetes.client.CustomObjectsApi(client)
         listed: dict[str, Any] = cast(
@@ -233,7 +232,7 @@ def write_status(
     """Replace the status of the object ``uid`` (never a re-created namesake); the stored object.
     ``namespace`` is empty for cluster-scoped kinds (TrainingTemplate)."""
     custom = kubernetes.client.CustomObjectsApi(_api_client())
-    _count()
+    _count("write_status")
     # JSON Patch: "test" pins the object's identity; "add" replaces the whole status, so fields
     # that went away are removed, not merged.
     patch: list[dict[str, Any]] = [
@@ -282,7 +281,7 @@ def post_event(obj: Mapping[str, Any], *, reason: str, message: str, warning: bo
         "lastTimestamp": now.isoformat(),
         "count": 1,
     }
-    _count()
+    _count("post_event")
     core.create_namespaced_event(meta["namespace"], cast("Any", event))
 
 
@@ -294,7 +293,7 @@ def review_token(token: str, audience: str) -> dict[str, Any]:
         "kind": "TokenReview",
         "spec": {"token": token, "audiences": [audience]},
     }
-    _count()
+    _count("review_token")
     return cast(
         "dict[str, Any]",
         _to_dict(auth.create_token_review(cast("Any", review))).get("status") or {},
@@ -304,7 +303,7 @@ def review_token(token: str, audience: str) -> dict[str, Any]:
 def read_secret(namespace: str, name: str) -> dict[str, Any] | None:
     """The Secret, or None if there is none of that name."""
     core = kubernetes.client.CoreV1Api(_api_client())
-    _count()
+    _count("read_secret")
     try:
         return _to_dict(core.read_namespaced_secret(name, namespace))
     except kubernetes.client.ApiException as err:
@@ -328,7 +327,7 @@ def create_secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, 
         "type": "Opaque",
         "data": data,
     }
-    _count()
+    _count("create_secret")
     try:
         return _to_dict(core.create_namespaced_secret(namespace, cast("Any", secret)))
     except kubernetes.client.ApiException as err:
@@ -338,3 +337,4 @@ def create_secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, 
     if existing is None:
         raise RuntimeError(f"Secret {namespace}/{name} conflicts but cannot be read")
     return existing
+

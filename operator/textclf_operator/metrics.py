@@ -77,6 +77,12 @@ STATUS_WRITES = prometheus_client.Counter(
     ["kind"],
     registry=REGISTRY,
 )
+API_REQUESTS = prometheus_client.Counter(
+    "textclf_api_requests",
+    "Requests the operator sent to the API server, its watches aside, by call.",
+    ["call"],
+    registry=REGISTRY,
+)
 PROGRESS_REQUESTS = prometheus_client.Counter(
     "textclf_progress_requests",
     "Requests to the progress endpoint, by result.",

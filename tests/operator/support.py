@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import pathlib
+import socket
 import ssl
 import subprocess
 import sys
@@ -20,12 +21,14 @@ from typing import Any, TypeVar, cast
 
 import kopf.testing
 import kubernetes
+from prometheus_client.parser import text_string_to_metric_families
 
 import controlplane
 from textclf.api import GROUP, VERSION, channels, codes
 from textclf_operator import builders, handlers
 
 T = TypeVar("T")
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 TEMPLATE = "test-template"
 TEMPLATE_SCHEMA = {
@@ -89,6 +92,95 @@ def running_operator(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+class Operator:
+    """The operator in a process of its own, as its Deployment runs it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], metrics_port: int) -> None:
+        self.process = process
+        self.metrics_port = metrics_port
+
+    def memory_mib(self, field: str = "VmRSS") -> float:
+        """``VmRSS`` (now) or ``VmHWM`` (the peak) of the operator process."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError(f"no {field} for the operator process")
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of the samples of metric ``name`` (a counter's ``_total``) that carry ``labels``,
+        as its ``/metrics`` says now."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            text = answer.read().decode()
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == name
+            for sample in family.samples
+            if sample.name in (name, f"{name}_total")
+            and all(sample.labels.get(k) == v for k, v in labels.items())
+        )
+
+    def api_requests(self, **labels: str) -> float:
+        """Requests it sent to the API server (``textclf_api_requests_total``), watches aside."""
+        return self.metric("textclf_api_requests", **labels)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def operator_process(
+    plane: controlplane.ControlPlane, log: pathlib.Path, **settings: str
+) -> Iterator[Operator]:
+    """``kopf run --standalone -m textclf_operator --all-namespaces`` in a process of its own, as
+    its Deployment runs it; ``settings`` are more variables of its environment. Ready once its
+    metrics answer (after it has listed what it watches). Stopped with SIGTERM at the end, unless
+    the test killed it already."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(plane.kubeconfig),
+        "POD_NAMESPACE": "default",
+        "TEXTCLF_PROGRESS_URL": "http://127.0.0.1:1/v1alpha1/progress",
+        "TEXTCLF_PROGRESS_PORT": "0",
+        "TEXTCLF_METRICS_PORT": str(port),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "operator"), str(REPO)]),
+        **settings,
+    }
+    kopf = [sys.executable, "-m", "kopf", "run", "--standalone", "-m", "textclf_operator"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*kopf, "--all-namespaces"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    operator = Operator(process, port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the operator exited: {log.read_text()[-3000:]}")
+            try:
+                operator.metric("textclf_leader")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield operator
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 PROGRESS_TLS_SECRET = "textclf-progress-tls"
