@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +48,15 @@ class Config:
     the run's namespace) or ``s3://BUCKET[/PREFIX]``; each run gets ``<namespace>/<model>/<run>/``
     under it. Empty: such runs fail with a message that says so."""
 
+    leader_election: bool = False
+    """Hold the Lease ``leader_lease`` in ``namespace`` before reconciling (the chart turns it on,
+    so two replicas never both write); off for a single local operator."""
+    leader_lease: str = "textclf-operator"
+    leader_lease_seconds: int = 15
+    """A leader killed without handing the Lease back is replaced this long after its last renewal."""
+    identity: str = dataclasses.field(default_factory=socket.gethostname)
+    """This replica in the Lease (``POD_NAME``; the host name elsewhere)."""
+
     resync_seconds: float = 300.0
     """Every this many seconds the operator re-lists what it watches, drops from its cache what
     is gone (a lost deletion event) and reconciles everything once more."""
@@ -73,5 +83,12 @@ class Config:
             progress_tls_generate=env.get("TEXTCLF_PROGRESS_TLS_GENERATE", "true").lower()
             in ("1", "true", "yes"),
             artifact_store=env.get("TEXTCLF_ARTIFACT_STORE", defaults.artifact_store),
+            leader_election=env.get("TEXTCLF_LEADER_ELECTION", "false").lower()
+            in ("1", "true", "yes"),
+            leader_lease=env.get("TEXTCLF_LEADER_LEASE", defaults.leader_lease),
+            leader_lease_seconds=int(
+                env.get("TEXTCLF_LEADER_LEASE_SECONDS", defaults.leader_lease_seconds)
+            ),
+            identity=env.get("POD_NAME", defaults.identity),
             resync_seconds=float(env.get("TEXTCLF_RESYNC_SECONDS", defaults.resync_seconds)),
         )

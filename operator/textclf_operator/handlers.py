@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from textclf_operator import (
     config,
     evaljobs,
     kube,
+    leader,
     metrics,
     predictors,
     progress,
@@ -44,8 +46,10 @@ class Runtime:
     web_runner: web.AppRunner | None = None
     progress_port: int = 0
     metrics_port: int = 0
-    resync: asyncio.Task[None] | None = None
     tls: progresstls.Served | None = None
+    elector: leader.Elector | None = None
+    tasks: dict[str, asyncio.Task[None]] = dataclasses.field(default_factory=dict)
+    """The resync loop (once leading) and the election loop, cancelled at cleanup."""
 
 
 RUNTIME: Runtime | None = None
@@ -84,17 +88,41 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     def on_progress(key: cache.Key) -> None:
         holder["r"].run(*key)
 
+    elector: leader.Elector | None = None
     endpoint = progress.Endpoint(
         objects=objects,
         review=kube.review_token,
         on_progress=on_progress,
         min_interval=own.progress_min_interval,
+        leading=lambda: elector is None or elector.leading,
     )
     rec = reconciler.Reconciler(settings=own, objects=objects, latest_progress=endpoint.latest.get)
     holder["r"] = rec
     await _relist(objects)
-    rec.start()
-    resync = asyncio.get_running_loop().create_task(_resync_forever(objects, rec, own, tls))
+    loop = asyncio.get_running_loop()
+    tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def lead() -> None:
+        """Reconcile from here on: what queued while following, then everything once more."""
+        rec.start()
+        tasks["resync"] = loop.create_task(_resync_forever(objects, rec, own, tls))
+        if elector is not None:
+            await _resync(objects, rec)
+
+    if own.leader_election:
+        elector = leader.Elector(
+            namespace=own.namespace,
+            name=own.leader_lease,
+            identity=own.identity,
+            duration=own.leader_lease_seconds,
+            on_lead=lead,
+            on_lost=_lost,
+        )
+        tasks["election"] = loop.create_task(elector.run())
+        log.info("leader election: %s follows until it holds the Lease", own.identity)
+    else:
+        metrics.LEADER.set(1)
+        await lead()
     runner = web.AppRunner(endpoint.app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(
@@ -109,12 +137,19 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     if server is not None and server.sockets:
         port = int(server.sockets[0].getsockname()[1])
     metrics_port = metrics.serve(own.metrics_port)
-    RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port, resync, tls)
+    RUNTIME = Runtime(own, objects, endpoint, rec, runner, port, metrics_port, tls, elector, tasks)
     log.info(
         "textclf operator started: progress endpoint on :%d (%s)",
         port,
         "HTTPS" if tls is not None else "plain HTTP",
     )
+
+
+def _lost(why: str) -> None:
+    """Stop at once, as client-go's controllers do: another replica may be leading already, and a
+    restart comes back as a follower with a fresh cache."""
+    log.error("leader election: leadership lost (%s); exiting", why)
+    os._exit(1)
 
 
 def _tls_material(own: config.Config) -> progresstls.Material:
@@ -217,9 +252,11 @@ async def _resync_forever(
 async def stop(**_: Any) -> None:
     global RUNTIME  # noqa: PLW0603
     if RUNTIME is not None:
-        if RUNTIME.resync is not None:
-            RUNTIME.resync.cancel()
+        for task in RUNTIME.tasks.values():
+            task.cancel()
         await RUNTIME.reconciler.stop()
+        if RUNTIME.elector is not None:
+            await RUNTIME.elector.release()  # the successor need not wait for it to expire
     if RUNTIME is not None and RUNTIME.web_runner is not None:
         await RUNTIME.web_runner.cleanup()
     RUNTIME = None

@@ -338,3 +338,33 @@ def create_secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, 
         raise RuntimeError(f"Secret {namespace}/{name} conflicts but cannot be read")
     return existing
 
+
+def read_lease(namespace: str, name: str) -> dict[str, Any] | None:
+    """The leader-election Lease, or None before anyone took it."""
+    coordination = kubernetes.client.CoordinationV1Api(_api_client())
+    _count("read_lease")
+    try:
+        return _to_dict(coordination.read_namespaced_lease(name, namespace))
+    except kubernetes.client.ApiException as err:
+        if err.status == 404:
+            return None
+        raise
+
+
+def write_lease(
+    namespace: str, name: str, spec: Mapping[str, Any], resource_version: str | None
+) -> dict[str, Any]:
+    """Create the Lease (no ``resource_version``) or replace the version that was read: a
+    replica that wrote in between makes this fail with 409, so two never both think they lead."""
+    coordination = kubernetes.client.CoordinationV1Api(_api_client())
+    body: dict[str, Any] = {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": dict(spec),
+    }
+    _count("write_lease")
+    if resource_version is None:
+        return _to_dict(coordination.create_namespaced_lease(namespace, cast("Any", body)))
+    body["metadata"]["resourceVersion"] = resource_version
+    return _to_dict(coordination.replace_namespaced_lease(name, namespace, cast("Any", body)))

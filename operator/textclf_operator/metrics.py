@@ -77,6 +77,11 @@ STATUS_WRITES = prometheus_client.Counter(
     ["kind"],
     registry=REGISTRY,
 )
+LEADER = prometheus_client.Gauge(
+    "textclf_leader",
+    "1 while this replica holds the leader-election Lease (or runs without election), else 0.",
+    registry=REGISTRY,
+)
 API_REQUESTS = prometheus_client.Counter(
     "textclf_api_requests",
     "Requests the operator sent to the API server, its watches aside, by call.",

@@ -95,8 +95,11 @@ class Endpoint:
         on_progress: OnProgress,
         min_interval: float,
         clock: Callable[[], float] = time.monotonic,
+        leading: Callable[[], bool] = lambda: True,
     ) -> None:
         self.objects = objects
+        self.leading = leading
+        """Whether this replica reconciles: another answers 503 and the trainer tries again."""
         self.review = review
         self.on_progress = on_progress
         self.min_interval = min_interval
@@ -186,7 +189,7 @@ class Endpoint:
             metrics.PROGRESS_REQUESTS.labels(refused.reason).inc()
             headers = (
                 {"Retry-After": str(max(1, round(self.min_interval)))}
-                if refused.status == 429
+                if refused.status in (429, 503)
                 else None
             )
             return web.json_response(
@@ -199,6 +202,8 @@ class Endpoint:
         return web.json_response({"accepted": True}, status=202)
 
     async def _accept(self, request: web.Request) -> cache.Key:
+        if not self.leading():  # its report would update a status this replica does not write
+            raise Refused(503, "not_leader", "this operator replica is not the leader; retry")
         self._admit(request.remote or "unknown")
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or not header[7:].strip():

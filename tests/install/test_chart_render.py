@@ -35,10 +35,17 @@ NAMESPACED_CONTRACT = {
     ("apps", "deployments"): {"list", "watch", "create", "patch", "delete"},
     ("", "services"): {"list", "watch", "create", "patch", "delete"},
 }
+LEASE_CONTRACT = {
+    # leader election: every replica reads the release's Lease, the leader renews it, the first
+    # replica ever makes it
+    ("coordination.k8s.io", "leases", "textclf-operator"): {"get", "update"},
+    ("coordination.k8s.io", "leases", "*"): {"create"},
+}
 OWN_NAMESPACE_CONTRACT = {
     # the progress endpoint's certificate: read it, and make it on first start
     ("", "secrets", "textclf-operator-progress-tls"): {"get"},
     ("", "secrets", "*"): {"create"},
+    **LEASE_CONTRACT,
 }
 """In the release namespace only: (apiGroup, resource, resourceName or *) -> verbs."""
 CLUSTER_CONTRACT = {
@@ -138,7 +145,8 @@ def test_cluster_wide_mode_rbac_is_the_contract() -> None:
     assert _grants(rest) == {**NAMESPACED_CONTRACT, **CLUSTER_CONTRACT}
     assert _own_grants(own) == OWN_NAMESPACE_CONTRACT
     assert [r["metadata"]["name"] for r in _by_kind(objs, "Role")] == [
-        "textclf-operator-progress-tls"
+        "textclf-operator-progress-tls",
+        "textclf-operator-leader-election",
     ]
     binding = _one(objs, "ClusterRoleBinding")
     assert binding["subjects"] == [
@@ -211,7 +219,11 @@ def test_operator_deployment() -> None:
     objs = charts.render({"operator": {"trainerServiceAccount": "trainer"}})
     deployment = _one(objs, "Deployment")
     assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    # a rolling update starts the new Pod as a follower (leader election), never two leaders
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
     container = _container(objs)
     assert container["command"] == ["kopf", "run"]
     assert container["args"][:4] == [
@@ -237,6 +249,9 @@ def test_operator_deployment() -> None:
     assert env["TEXTCLF_METRICS_PORT"]["value"] == "9090"
     assert env["TEXTCLF_PROGRESS_PORT"]["value"] == "8081"
     assert env["TEXTCLF_TRAINER_SERVICE_ACCOUNT"]["value"] == "trainer"
+    assert env["TEXTCLF_LEADER_ELECTION"]["value"] == "true"
+    assert env["TEXTCLF_LEADER_LEASE"]["value"] == "textclf-operator"
+    assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
     # runs without spec.output write to the default store's claim in their namespace
     assert env["TEXTCLF_ARTIFACT_STORE"]["value"] == "pvc://textclf-artifacts"
     # predictors run the trainer image, the one the TrainingTemplates name
@@ -312,7 +327,7 @@ def test_progress_tls_by_generated_secret_cert_manager_or_off() -> None:
     assert env["TEXTCLF_PROGRESS_TLS_GENERATE"] == "false"
     values: dict[str, Any] = {"progressTLS": {"generate": False, "secretName": "mine"}}
     own, _ = _split(charts.operator_rules(values)[0])
-    assert _own_grants(own) == {("", "secrets", "mine"): {"get"}}
+    assert _own_grants(own) == {("", "secrets", "mine"): {"get"}, **LEASE_CONTRACT}
     # cert-manager issues it for every name of the Service; the operator only reads it
     issuer = {"name": "in-house", "kind": "ClusterIssuer", "group": "cert-manager.io"}
     values = {"progressTLS": {"certManager": {"enabled": True, "issuerRef": issuer}}}
@@ -329,14 +344,17 @@ def test_progress_tls_by_generated_secret_cert_manager_or_off() -> None:
         f"{service}.svc.cluster.local",
     ]
     own, _ = _split(charts.operator_rules(values)[0])
-    assert _own_grants(own) == {("", "secrets", "textclf-operator-progress-tls"): {"get"}}
+    assert _own_grants(own) == {
+        ("", "secrets", "textclf-operator-progress-tls"): {"get"},
+        **LEASE_CONTRACT,
+    }
     # off: plain HTTP, and no rights on Secrets at all
     values = {"progressTLS": {"enabled": False}}
     env, protocol, _ = _progress_tls(values)
     assert env["TEXTCLF_PROGRESS_URL"].startswith("http://")
     assert protocol == "http"
     assert "TEXTCLF_PROGRESS_TLS_SECRET" not in env
-    assert not _split(charts.operator_rules(values)[0])[0]
+    assert _own_grants(_split(charts.operator_rules(values)[0])[0]) == LEASE_CONTRACT
 
 
 def test_service_monitor_is_off_by_default_and_scrapes_metrics() -> None:
@@ -457,7 +475,7 @@ def test_names_follow_the_release() -> None:
 BAD_VALUES = [
     ({"crds": {"instal": True}}, "instal"),
     ({"crds": {"install": "yes"}}, "/crds/install"),
-    ({"replicaCount": 2}, "/replicaCount"),
+    ({"replicaCount": -1}, "/replicaCount"),
     ({"watchNamespaces": "team-a"}, "/watchNamespaces"),
     ({"watchNamespaces": ["Team_A"]}, "/watchNamespaces/0"),
     ({"image": {"pullPolicy": "Sometimes"}}, "/image/pullPolicy"),

@@ -3,7 +3,7 @@
 The chart's ServiceAccount, ClusterRole, Roles and bindings are applied to the real API server; the
 operator then runs with a token of that ServiceAccount (the same credentials it has in a cluster)
 through the paths that use each permission: a first start that makes the progress endpoint's TLS
-Secret, a full lifecycle with progress over HTTPS (TokenReview), an evaluation of the
+Secret and takes the leader-election Lease (handed back at the end), a full lifecycle with progress over HTTPS (TokenReview), an evaluation of the
 trained version (its Job, its status), a suspended run that is
 resumed (Job patch), a Job deleted by hand (Job get), a finished run past its TTL (Job delete), and
 a served model whose predictor Deployment
@@ -66,15 +66,27 @@ def _install_rbac(plane: controlplane.ControlPlane) -> str:
 
 
 def _tls_settings() -> dict[str, str]:
-    """The chart's progress TLS settings of the operator, in the release namespace."""
+    """The chart's progress TLS and leader-election settings of the operator, in the release
+    namespace."""
     objects = charts.render({}, release=RELEASE, namespace=NAMESPACE)
     deployment = next(o for o in objects if o["kind"] == "Deployment")
     env = {
         e["name"]: e.get("value")
         for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
     }
-    names = ("TEXTCLF_PROGRESS_TLS_SECRET", "TEXTCLF_PROGRESS_TLS_GENERATE")
-    return {"POD_NAMESPACE": NAMESPACE, **{name: str(env[name]) for name in names}}
+    names = (
+        "TEXTCLF_PROGRESS_TLS_SECRET",
+        "TEXTCLF_PROGRESS_TLS_GENERATE",
+        "TEXTCLF_LEADER_ELECTION",
+        "TEXTCLF_LEADER_LEASE",
+    )
+    return {
+        "POD_NAMESPACE": NAMESPACE,
+        "POD_NAME": "rbac-check-operator",
+        # long enough that a slow machine never makes this in-process operator give up the lead
+        "TEXTCLF_LEADER_LEASE_SECONDS": "120",
+        **{name: str(env[name]) for name in names},
+    }
 
 
 def _token(api_client: kubernetes.client.ApiClient, username: str) -> str:

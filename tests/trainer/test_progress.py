@@ -18,13 +18,15 @@ from textclf_trainer import progress
 class Recorder(http.server.BaseHTTPRequestHandler):
     received: ClassVar[list[tuple[str, dict[str, Any]]]] = []
     refusals: ClassVar[list[str]] = []
-    """Retry-After values: each of the next requests is answered 429 with one, as the operator does."""
+    """Retry-After values: each of the next requests is answered ``status`` with one, as the
+    operator does (429: too soon; 503: a replica that is not the leader)."""
+    status: ClassVar[int] = 429
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Recorder.received.append((self.headers["Authorization"], json.loads(body)))
         if Recorder.refusals:
-            self.send_response(429)
+            self.send_response(Recorder.status)
             self.send_header("Retry-After", Recorder.refusals.pop(0))
         else:
             self.send_response(204)
@@ -38,6 +40,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     Recorder.received = []
     Recorder.refusals = []
+    Recorder.status = 429
     httpd = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -77,7 +80,9 @@ def test_phase_changes_never_come_faster_than_the_endpoint_takes_them(server: st
     assert [body["phase"] for _, body in Recorder.received] == ["load", "train", "evaluate"]
 
 
-def test_a_429_is_obeyed_and_the_final_event_waits_for_its_turn(server: str) -> None:
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_429_is_obeyed_and_the_final_event_waits_for_its_turn(server: str, status: int) -> None:
+    Recorder.status = status
     now = [0.0]
     slept: list[float] = []
 

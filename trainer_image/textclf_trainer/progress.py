@@ -40,6 +40,8 @@ FINAL_WAIT_MAX = 5.0
 """The longest the final event waits for the endpoint to take it (Retry-After or the gap)."""
 HTTP_TIMEOUT = 5.0
 TOO_MANY_REQUESTS = 429
+SERVICE_UNAVAILABLE = 503
+"""A replica of the operator that is not the leader: the Service may pick the leader next time."""
 
 # Overall percent at which each phase starts; training fills the span up to evaluation.
 PHASE_START = {
@@ -141,7 +143,7 @@ class Http:
             with self.opener(request, timeout=HTTP_TIMEOUT) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
-            if exc.code != TOO_MANY_REQUESTS:
+            if exc.code not in (TOO_MANY_REQUESTS, SERVICE_UNAVAILABLE):
                 self._failed(exc)
                 return
             retry = exc.headers.get("Retry-After", "") if exc.headers else ""
