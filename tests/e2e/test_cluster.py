@@ -134,10 +134,17 @@ def test_quickstart_trains_in_a_real_pod(node: cluster.Cluster) -> None:
     assert pod["spec"]["securityContext"]["runAsUser"] == 65532
 
     # the artifact is on the claim's volume (a hostPath PersistentVolume of the node)
-    claim = get(node, "pvc", "models", "-n", NS)
+    claim = get(node, "pvc", "textclf-artifacts", "-n", NS)
     volume = get(node, "pv", claim["spec"]["volumeName"])
-    folder = pathlib.Path(volume["spec"]["hostPath"]["path"]) / "imdb"
+    folder = pathlib.Path(volume["spec"]["hostPath"]["path"]) / NS / "imdb" / "imdb-v1"
     assert (folder / "textclf.json").is_file()
+    owner = json.loads((folder / "run.json").read_text())  # the run that wrote it, and no other
+    assert owner == {
+        "kind": "TrainingRun",
+        "namespace": NS,
+        "name": "imdb-v1",
+        "uid": get(node, "trainingrun", "imdb-v1", "-n", NS)["metadata"]["uid"],
+    }
 
     # progress came through the operator's Service, authenticated by the projected token
     metrics = ok(
