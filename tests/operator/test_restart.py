@@ -90,13 +90,16 @@ def test_a_restart_starts_from_the_whole_world(
     """The next operator lists every kind before its watches start, so its first reconcile of a
     model already sees the model's runs: the latest version is never dropped and re-announced."""
     cluster.create_model()
-    with running_operator(control_plane):
+    with running_operator(control_plane) as first:
         cluster.create_run("kept")
         pod = cluster.pending_pod("kept")
         cluster.start_pod(pod)
         cluster.finish_pod(pod, 0, result_message())
         cluster.wait_code("kept", codes.StatusCode.TRAINED)
         eventually(lambda: (cluster.model().get("status") or {}).get("latestVersion"), 30, "latest")
+        # the first operator's last writes land before it stops (on a loaded machine the model's
+        # reconcile after the run's may still be queued), so the next one has nothing left to do
+        eventually(first.reconciler.queue.idle, 30, "the first operator's reconciles done")
     before = cluster.model()["metadata"]["resourceVersion"]
     with running_operator(control_plane) as state:
         cluster.create_model("barrier")  # reconciled after the first listing: a barrier
