@@ -107,14 +107,18 @@ def measure(
     time.sleep(1.0)  # let the watches open
     requests_before = operator.api_requests()
     rss_before = operator.memory_mib()
+    cpu_before = operator.cpu_seconds()
+    started = time.monotonic()
     sent: dict[str, float] = {}
     for i in range(runs):
         name = f"run-{i:04d}"
         sent[name] = time.monotonic()
         cluster.create_run(name)
+    created_s = time.monotonic() - started
     deadline = time.monotonic() + 600
     while (len(jobs_seen) < runs or len(status_seen) < runs) and time.monotonic() < deadline:
         time.sleep(0.2)
+    converged_s = time.monotonic() - started
     stop.set()
     time.sleep(2.0)  # let trailing writes (model status, events) land before counting
     to_job = [jobs_seen[n] - sent[n] for n in sent if n in jobs_seen]
@@ -131,6 +135,10 @@ def measure(
         "process_rss_mib_before": round(rss_before, 1),
         "process_rss_mib_after": round(operator.memory_mib(), 1),
         "process_rss_mib_peak": round(operator.memory_mib("VmHWM"), 1),
+        # where the time goes: the client's creates, all Jobs and statuses seen, the operator's CPU
+        "client_create_s": round(created_s, 2),
+        "all_seen_s": round(converged_s, 2),
+        "operator_cpu_s": round(operator.cpu_seconds() - cpu_before, 2),
     }
     core.delete_namespace(namespace)
     return result

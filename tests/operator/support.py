@@ -109,6 +109,12 @@ class Operator:
                     return int(line.split()[1]) / 1024
         raise RuntimeError(f"no {field} for the operator process")
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the operator process has used so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def metric(self, name: str, **labels: str) -> float:
         """The sum of the samples of metric ``name`` (a counter's ``_total``) that carry ``labels``,
         as its ``/metrics`` says now."""

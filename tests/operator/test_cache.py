@@ -1,4 +1,5 @@
-"""The operator's cache against a fresh list: what the list lacks goes, unless it is newer."""
+"""The operator's cache: against a fresh list, what the list lacks goes unless it is newer; finding
+objects by label; what a kept copy leaves out."""
 
 from __future__ import annotations
 
@@ -45,3 +46,42 @@ def test_resync_drops_what_is_gone_and_keeps_what_is_newer() -> None:
     kept = objects.get("pods", "n", "kept")
     assert kept is not None
     assert kept["metadata"]["resourceVersion"] == "30"
+
+
+def test_select_finds_by_label_and_follows_relabels_and_removals() -> None:
+    objects = cache.Cache()
+
+    def pod(name: str, run: str, version: str, namespace: str = "a") -> dict[str, object]:
+        return {
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "uid": name,
+                "resourceVersion": version,
+                "labels": {"textclf.io/run": run, "app": "trainer"},
+                "managedFields": [{"manager": "kube-controller-manager"}],
+            }
+        }
+
+    objects.put(cache.PODS, pod("p1", "r1", "1"))
+    objects.put(cache.PODS, pod("p2", "r1", "2"))
+    objects.put(cache.PODS, pod("p3", "r2", "3"))
+    objects.put(cache.PODS, pod("p4", "r1", "4", namespace="b"))
+
+    def names(found: list[dict[str, Any]]) -> list[str]:
+        return [o["metadata"]["name"] for o in found]
+
+    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1"})) == ["p1", "p2"]
+    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1", "app": "x"})) == []
+    assert names(objects.select(cache.PODS, "b", {"textclf.io/run": "r1"})) == ["p4"]
+    objects.put(cache.PODS, pod("p2", "r2", "5"))  # relabelled
+    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1"})) == ["p1"]
+    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r2"})) == ["p2", "p3"]
+    objects.remove(cache.PODS, "a", "p1")
+    assert objects.select(cache.PODS, "a", {"textclf.io/run": "r1"}) == []
+    objects.resync(cache.PODS, [pod("p3", "r2", "3")], "6")  # p2 is gone from the list
+    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r2"})) == ["p3"]
+    # the copy kept leaves out what nothing reads
+    held = objects.get(cache.PODS, "a", "p3")
+    assert held is not None
+    assert "managedFields" not in held["metadata"]
