@@ -258,6 +258,10 @@ class ControlPlane:
     # With a node: client certificates for its components, the Node authorizer and NodeRestriction.
     node_clients: tuple[tuple[str, str | None], ...] = ()
     processes: dict[str, subprocess.Popen[bytes]] = dataclasses.field(default_factory=dict)
+    commands: dict[str, tuple[list[str], dict[str, str] | None]] = dataclasses.field(
+        default_factory=dict
+    )
+    """How each process was started, for ``restart``."""
     server: str = ""
 
     @property
@@ -314,6 +318,7 @@ class ControlPlane:
             env=None if env is None else {**os.environ, **env},
         )
         self.processes[name] = proc
+        self.commands[name] = (argv, env)
         (self.workdir / "pids").mkdir(exist_ok=True)
         (self.workdir / "pids" / name).write_text(str(proc.pid))
 
@@ -475,6 +480,23 @@ class ControlPlane:
             "kube-controller-manager did not create the default ServiceAccount; its log ends:\n"
             f"{self._log_tail('kube-controller-manager')}"
         )
+
+    def restart(self, name: str, *, kill: bool = False, timeout: float = 120.0) -> None:
+        """Stop one process (SIGTERM, or SIGKILL with ``kill``: a crash) and start it again as it
+        was started; then wait until the API server answers again. For fault-injection tests."""
+        proc = self.processes.pop(name)
+        if kill:
+            proc.kill()
+        else:
+            proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        argv, env = self.commands[name]
+        self._spawn(name, argv, env)
+        self._wait_ready(timeout)
 
     def kubectl(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run kubectl against this control plane (output captured, no check)."""

@@ -3,7 +3,6 @@ a TrainingTemplate, and a namespace that enforces the "restricted" Pod Security 
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterator
 from typing import Any, cast
@@ -13,35 +12,18 @@ import pytest
 
 import controlplane
 from tests.operator.support import (
-    TEMPLATE,
-    TEMPLATE_SCHEMA,
     Cluster,
     _exists,
+    create_template,
     eventually,
     running_operator,
 )
-from textclf.api import GROUP, VERSION
 from textclf_operator import handlers
 
 
 @pytest.fixture(scope="session")
 def template(api_client: kubernetes.client.ApiClient) -> str:
-    custom = kubernetes.client.CustomObjectsApi(api_client)
-    body = {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "TrainingTemplate",
-        "metadata": {"name": TEMPLATE},
-        "spec": {
-            "image": "textclf/trainer:test",
-            "command": ["python", "-m", "textclf_trainer"],
-            "defaults": {"trainer_config": {"num_train_epochs": 1}},
-            "paramsSchema": TEMPLATE_SCHEMA,
-            "resources": {"cpu": "1", "memory": "2Gi"},
-        },
-    }
-    with contextlib.suppress(kubernetes.client.ApiException):
-        custom.create_cluster_custom_object(GROUP, VERSION, "trainingtemplates", body)
-    return TEMPLATE
+    return create_template(api_client)
 
 
 @pytest.fixture

@@ -44,6 +44,26 @@ TEMPLATE_SCHEMA = {
 }
 
 
+def create_template(api_client: kubernetes.client.ApiClient) -> str:
+    """The test TrainingTemplate (kept if it exists); its name."""
+    custom = kubernetes.client.CustomObjectsApi(api_client)
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "TrainingTemplate",
+        "metadata": {"name": TEMPLATE},
+        "spec": {
+            "image": "textclf/trainer:test",
+            "command": ["python", "-m", "textclf_trainer"],
+            "defaults": {"trainer_config": {"num_train_epochs": 1}},
+            "paramsSchema": TEMPLATE_SCHEMA,
+            "resources": {"cpu": "1", "memory": "2Gi"},
+        },
+    }
+    with contextlib.suppress(kubernetes.client.ApiException):
+        custom.create_cluster_custom_object(GROUP, VERSION, "trainingtemplates", body)
+    return TEMPLATE
+
+
 def eventually(check: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
     """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
