@@ -484,16 +484,7 @@ class ControlPlane:
     def restart(self, name: str, *, kill: bool = False, timeout: float = 120.0) -> None:
         """Stop one process (SIGTERM, or SIGKILL with ``kill``: a crash) and start it again as it
         was started; then wait until the API server answers again. For fault-injection tests."""
-        proc = self.processes.pop(name)
-        if kill:
-            proc.kill()
-        else:
-            proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _end(self.processes.pop(name), kill=kill)
         argv, env = self.commands[name]
         self._spawn(name, argv, env)
         self._wait_ready(timeout)
@@ -514,19 +505,26 @@ class ControlPlane:
         """Stop these processes in order (the ones of this object, or those named in ``pids/``)."""
         pids = self.workdir / "pids"
         for name in names:
-            proc = self.processes.get(name)
+            proc = self.processes.pop(name, None)
             if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                self.processes.pop(name)
+                _end(proc)
             elif (pids / name).exists():
                 with contextlib.suppress(ValueError):
                     _terminate(int((pids / name).read_text()))
             (pids / name).unlink(missing_ok=True)
+
+
+def _end(proc: subprocess.Popen[bytes], *, kill: bool = False, grace: float = 15.0) -> None:
+    """Stop a child: SIGTERM (SIGKILL with ``kill``), then SIGKILL after ``grace`` seconds."""
+    if kill:
+        proc.kill()
+    else:
+        proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _alive(pid: int) -> bool:

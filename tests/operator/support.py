@@ -44,14 +44,19 @@ TEMPLATE_SCHEMA = {
 }
 
 
-def create_template(api_client: kubernetes.client.ApiClient) -> str:
-    """The test TrainingTemplate (kept if it exists); its name."""
-    custom = kubernetes.client.CustomObjectsApi(api_client)
+def create_template(
+    api_client: kubernetes.client.ApiClient,
+    name: str = TEMPLATE,
+    spec: dict[str, Any] | None = None,
+) -> str:
+    """A TrainingTemplate (kept if one of that name exists): the tests' own unless ``spec`` says
+    otherwise; its name."""
     body = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "TrainingTemplate",
-        "metadata": {"name": TEMPLATE},
-        "spec": {
+        "metadata": {"name": name},
+        "spec": spec
+        or {
             "image": "textclf/trainer:test",
             "command": ["python", "-m", "textclf_trainer"],
             "defaults": {"trainer_config": {"num_train_epochs": 1}},
@@ -60,8 +65,10 @@ def create_template(api_client: kubernetes.client.ApiClient) -> str:
         },
     }
     with contextlib.suppress(kubernetes.client.ApiException):
-        custom.create_cluster_custom_object(GROUP, VERSION, "trainingtemplates", body)
-    return TEMPLATE
+        kubernetes.client.CustomObjectsApi(api_client).create_cluster_custom_object(
+            GROUP, VERSION, "trainingtemplates", body
+        )
+    return name
 
 
 def eventually(check: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
@@ -570,12 +577,10 @@ E2E_TEMPLATE = "team-embeddings"
 
 def embeddings_template(api_client: kubernetes.client.ApiClient) -> None:
     """A platform team's template running a built-in recipe on the packaged MiniLM encoder."""
-    custom = kubernetes.client.CustomObjectsApi(api_client)
-    body = {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "TrainingTemplate",
-        "metadata": {"name": E2E_TEMPLATE},
-        "spec": {
+    create_template(
+        api_client,
+        E2E_TEMPLATE,
+        {
             "image": "textclf/trainer:e2e",
             "command": ["python", "-m", "textclf_trainer", "--template", "embedding-logreg"],
             "defaults": {
@@ -584,9 +589,7 @@ def embeddings_template(api_client: kubernetes.client.ApiClient) -> None:
                 }
             },
         },
-    }
-    with contextlib.suppress(kubernetes.client.ApiException):
-        custom.create_cluster_custom_object(GROUP, VERSION, "trainingtemplates", body)
+    )
 
 
 def kubelet_run(cluster: Cluster, pod: Any, operator: handlers.Runtime, root: pathlib.Path) -> int:
