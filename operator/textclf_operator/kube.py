@@ -12,7 +12,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import kubernetes
@@ -51,6 +51,16 @@ def _json(response: Any) -> dict[str, Any]:
     skipped (building a Job's and taking it apart again costs more than the request at scale).
     Non-2xx answers still raise ``ApiException``, with the body."""
     return cast("dict[str, Any]", json.loads(response.data))
+
+
+def _found(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """What ``read`` returns, or None when the API server has no such object (404)."""
+    try:
+        return read()
+    except kubernetes.client.ApiException as err:
+        if err.status == 404:
+            return None
+        raise
 
 
 def _to_dict(obj: Any) -> dict[str, Any]:
@@ -118,12 +128,7 @@ def read_job(namespace: str, name: str) -> dict[str, Any] | None:
     """The Job, or None if the API server has none of that name."""
     batch = kubernetes.client.BatchV1Api(_api_client())
     _count("read_job")
-    try:
-        return _json(batch.read_namespaced_job(name, namespace, _preload_content=False))
-    except kubernetes.client.ApiException as err:
-        if err.status == 404:
-            return None
-        raise
+    return _found(lambda: _json(batch.read_namespaced_job(name, namespace, _preload_content=False)))
 
 
 def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
@@ -313,12 +318,7 @@ def read_secret(namespace: str, name: str) -> dict[str, Any] | None:
     """The Secret, or None if there is none of that name."""
     core = kubernetes.client.CoreV1Api(_api_client())
     _count("read_secret")
-    try:
-        return _to_dict(core.read_namespaced_secret(name, namespace))
-    except kubernetes.client.ApiException as err:
-        if err.status == 404:
-            return None
-        raise
+    return _found(lambda: _to_dict(core.read_namespaced_secret(name, namespace)))
 
 
 def create_secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, Any]:
@@ -352,12 +352,7 @@ def read_lease(namespace: str, name: str) -> dict[str, Any] | None:
     """The leader-election Lease, or None before anyone took it."""
     coordination = kubernetes.client.CoordinationV1Api(_api_client())
     _count("read_lease")
-    try:
-        return _to_dict(coordination.read_namespaced_lease(name, namespace))
-    except kubernetes.client.ApiException as err:
-        if err.status == 404:
-            return None
-        raise
+    return _found(lambda: _to_dict(coordination.read_namespaced_lease(name, namespace)))
 
 
 def write_lease(

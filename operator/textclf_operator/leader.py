@@ -121,12 +121,10 @@ class Elector:
         if not self.leading:
             self.leading = True
             metrics.LEADER.set(1)
-            log.info("leader election: %s leads (Lease %s/%s)", self.identity, *self.lease)
+            log.info(
+                "leader election: %s leads (Lease %s/%s)", self.identity, self.namespace, self.name
+            )
             await self.on_lead()
-
-    @property
-    def lease(self) -> tuple[str, str]:
-        return self.namespace, self.name
 
     def _lose(self, why: str) -> None:
         self.leading = False
