@@ -101,7 +101,8 @@ def namespace() -> Iterator[Namespace]:
 
 def wait_answers(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
     """Until ``url`` (of ``process``, inside a namespace) answers 200, as a readiness probe; the
-    process's output when it ends first."""
+    process's output when it ends first. A probe that times out (the server busy loading its model
+    on a loaded machine) is a failed probe, retried like a kubelet's, not an error."""
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
@@ -110,6 +111,6 @@ def wait_answers(url: str, process: subprocess.Popen[bytes], timeout: float = 12
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # URLError, HTTPError, refused, reset, and read timeouts alike
             assert time.monotonic() < deadline, f"{url} never answered 200"
             time.sleep(0.2)

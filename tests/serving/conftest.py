@@ -10,13 +10,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
+from tests import netns
 from tests.trainer import runs
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -53,16 +51,7 @@ def serving(artifact: pathlib.Path | str, *args: str, ready: bool = True) -> Ite
     base = f"http://127.0.0.1:{port}"
     path = "/v2/health/ready" if ready else "/v2/health/live"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-            try:
-                with urllib.request.urlopen(base + path, timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        netns.wait_answers(base + path, process)
         yield base
     finally:
         process.terminate()

@@ -11,13 +11,13 @@ import pathlib
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
 
 import pytest
 
+from tests import netns
 from textclf.api import channels
 
 TOKEN = "a-one-time-token"
@@ -45,15 +45,7 @@ def receiver(tmp_path: pathlib.Path) -> Iterator[tuple[subprocess.Popen[bytes], 
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-        try:
-            with urllib.request.urlopen(url + channels.UPLOAD_HEALTH_PATH, timeout=2):
-                break
-        except (urllib.error.URLError, ConnectionError):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+    netns.wait_answers(url + channels.UPLOAD_HEALTH_PATH, process, timeout=30)
     yield process, url, target
     if process.poll() is None:
         process.kill()
