@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import kopf
 from aiohttp import web
@@ -67,12 +67,28 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
 
+class NoDiffBase(kopf.DiffBaseStorage):
+    """No diff base: kopf keeps one to tell what changed for its create/update handlers, and
+    builds it (a deep copy of the whole object) on every watch event of every object. The
+    operator has only raw event handlers and reconciles from the cache, so that copy was
+    never read, at a sixth of the event loop's time at 1,000 runs."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return cast("kopf.BodyEssence", {})
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
+
+
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     global RUNTIME  # noqa: PLW0603 - one runtime per operator process
     prefix = "kopf.textclf.io"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=prefix)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=prefix)
+    settings.persistence.diffbase_storage = NoDiffBase()
     settings.persistence.finalizer = f"{prefix}/finalizer"
     settings.posting.enabled = False  # our Events come from the reconciler, one per transition
     settings.watching.server_timeout = 300
