@@ -10,7 +10,7 @@ next event corrects them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped kinds
@@ -65,11 +65,34 @@ def matches(labels: Mapping[str, str], selector: str) -> bool:
     return True
 
 
-def _kept(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A private copy of ``body`` without ``metadata.managedFields``: nothing reads them, and on
-    Jobs and Pods they are a large share of the object (memory, and the copy's time)."""
+def _slim_job(spec: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k != "template"}
+
+
+UNREAD_SPEC: dict[str, Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {
+    PODS: lambda _spec: None,
+    JOBS: _slim_job,
+}
+"""What the cache keeps of each kind's spec where it keeps less than all of it: reconciles
+read a Pod's metadata and status only, and of a Job its status and flags (``suspend``), never
+the Pod template we wrote into it. Deployments and Services stay whole: the predictor's
+reconcile compares them with what it would apply."""
+
+
+def _kept(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A private copy of ``body`` without ``metadata.managedFields`` (nothing reads them, and on
+    Jobs and Pods they are a large share of the object: memory, and the copy's time) and without
+    the parts of its spec that ``UNREAD_SPEC`` drops."""
     meta = {k: v for k, v in (body.get("metadata") or {}).items() if k != "managedFields"}
-    return copy.deepcopy({**body, "metadata": meta})
+    kept = {**body, "metadata": meta}
+    slim = UNREAD_SPEC.get(kind)
+    if slim is not None and "spec" in kept:
+        spec = slim(kept["spec"] or {})
+        if spec is None:
+            del kept["spec"]
+        else:
+            kept["spec"] = spec
+    return copy.deepcopy(kept)
 
 
 def _labels(body: Mapping[str, Any]) -> Mapping[str, str]:
@@ -95,7 +118,7 @@ class Cache:
             return
         if held is not None:
             self._unindex(kind, key, held)
-        kept = objects[key] = _kept(body)
+        kept = objects[key] = _kept(kind, body)
         index = self._by_label.setdefault(kind, {})
         for label in _labels(kept).items():
             index.setdefault((key[0], *label), set()).add(key)

@@ -85,3 +85,39 @@ def test_select_finds_by_label_and_follows_relabels_and_removals() -> None:
     held = objects.get(cache.PODS, "a", "p3")
     assert held is not None
     assert "managedFields" not in held["metadata"]
+
+
+def test_kept_copies_leave_out_the_specs_no_reconcile_reads() -> None:
+    objects = cache.Cache()
+    container = {
+        "name": "trainer",
+        "image": "textclf/trainer",
+        "env": [{"name": "A", "value": "1"}],
+    }
+    meta = {"namespace": "a", "uid": "u", "resourceVersion": "1", "labels": {"app": "x"}}
+    pod = {
+        "metadata": {"name": "p", **meta},
+        "spec": {"containers": [container]},
+        "status": {"phase": "Pending"},
+    }
+    job: dict[str, Any] = {
+        "metadata": {"name": "j", **meta},
+        "spec": {
+            "suspend": True,
+            "backoffLimit": 2,
+            "template": {"spec": {"containers": [container]}},
+        },
+        "status": {"active": 1},
+    }
+    deployment = {"metadata": {"name": "d", **meta}, "spec": {"template": {"spec": {}}}}
+    objects.put(cache.PODS, pod)
+    objects.put(cache.JOBS, job)
+    objects.put(cache.DEPLOYMENTS, deployment)
+    held_pod = objects.get(cache.PODS, "a", "p")
+    held_job = objects.get(cache.JOBS, "a", "j")
+    assert held_pod == {"metadata": pod["metadata"], "status": {"phase": "Pending"}}
+    assert held_job is not None
+    assert held_job["spec"] == {"suspend": True, "backoffLimit": 2}
+    assert held_job["status"] == {"active": 1}
+    assert objects.get(cache.DEPLOYMENTS, "a", "d") == deployment  # compared with what we apply
+    assert "template" in job["spec"]  # the caller's object is left as it was
