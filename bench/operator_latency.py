@@ -4,8 +4,10 @@ Starts the real control plane and the real operator as its own process (``kopf r
 Deployment runs it), creates N runs at once in a fresh namespace, and watches Jobs and TrainingRuns
 from the client side, so each latency is measured from the moment the client sent the create to the
 moment the watch saw the Job / the first status. Reports p50 and p99 per N, the operator process's
-RSS (from /proc, before and after, and its peak), and API requests per run that the operator sent
-(its ``textclf_api_requests_total`` metric; the watch streams, one per kind, are not counted).
+RSS (from /proc, before and after, and its peak), API requests per run that the operator sent
+(its ``textclf_api_requests_total`` metric; the watch streams, one per kind, are not counted), and
+the CPU time of each process sharing the cores (operator, API server, etcd, controller manager and
+the benchmark client itself) from the first create until everything was seen.
 
     python bench/operator_latency.py --runs 1 100 1000 --out bench/results/operator-latency.json
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import statistics
 import sys
@@ -29,7 +32,13 @@ sys.path[:0] = [str(REPO / "hack" / "controlplane"), str(REPO)]
 import kubernetes  # noqa: E402
 
 import controlplane  # noqa: E402
-from tests.operator.support import TEMPLATE, Cluster, Operator, operator_process  # noqa: E402
+from tests.operator.support import (  # noqa: E402
+    TEMPLATE,
+    Cluster,
+    Operator,
+    cpu_seconds,
+    operator_process,
+)
 from textclf.api import GROUP, VERSION  # noqa: E402
 
 
@@ -76,8 +85,15 @@ def _watch(
             return
 
 
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
 def measure(
-    operator: Operator, api_client: kubernetes.client.ApiClient, runs: int
+    operator: Operator,
+    api_client: kubernetes.client.ApiClient,
+    runs: int,
+    others: dict[str, int],
 ) -> dict[str, Any]:
     namespace = f"bench-{uuid.uuid4().hex[:6]}"
     core = kubernetes.client.CoreV1Api(api_client)
@@ -108,6 +124,7 @@ def measure(
     requests_before = operator.api_requests()
     rss_before = operator.memory_mib()
     cpu_before = operator.cpu_seconds()
+    others_before = _cpu(others)
     started = time.monotonic()
     sent: dict[str, float] = {}
     for i in range(runs):
@@ -119,6 +136,7 @@ def measure(
     while (len(jobs_seen) < runs or len(status_seen) < runs) and time.monotonic() < deadline:
         time.sleep(0.2)
     converged_s = time.monotonic() - started
+    others_cpu = {k: v - others_before[k] for k, v in _cpu(others).items()}
     stop.set()
     time.sleep(2.0)  # let trailing writes (model status, events) land before counting
     to_job = [jobs_seen[n] - sent[n] for n in sent if n in jobs_seen]
@@ -139,6 +157,8 @@ def measure(
         "client_create_s": round(created_s, 2),
         "all_seen_s": round(converged_s, 2),
         "operator_cpu_s": round(operator.cpu_seconds() - cpu_before, 2),
+        # what shares the cores, from the first create until all was seen
+        "others_cpu_s": {name: round(seconds, 2) for name, seconds in others_cpu.items()},
     }
     core.delete_namespace(namespace)
     return result
@@ -166,8 +186,10 @@ def main() -> int:
             },
         )
         with operator_process(plane, pathlib.Path(tmp) / "operator.log") as operator:
+            others = {name: proc.pid for name, proc in plane.processes.items()}
+            others["client"] = os.getpid()  # the benchmark: creates and watches
             for n in args.runs:
-                results.append(measure(operator, api_client, n))
+                results.append(measure(operator, api_client, n, others))
                 print(json.dumps(results[-1]), flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -121,6 +121,13 @@ def running_operator(
                 os.environ[key] = value
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time process ``pid`` has used so far (its threads included)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Operator:
     """The operator in a process of its own, as its Deployment runs it."""
 
@@ -138,9 +145,7 @@ class Operator:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the operator process has used so far."""
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def metric(self, name: str, **labels: str) -> float:
         """The sum of the samples of metric ``name`` (a counter's ``_total``) that carry ``labels``,
