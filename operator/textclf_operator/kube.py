@@ -2,7 +2,10 @@
 
 Everything else receives and returns plain dicts, so builders and status computation stay pure and
 this seam is the one place where requests can be counted, retried or faked. Calls are synchronous
-(the official client); the reconciler runs them in a worker thread.
+(the official client's configuration, authentication and connection pool; the reconciler runs
+them in a worker thread) and go by path with plain dicts, not through the generated API classes:
+those validate every body into model classes and back (at 1,000 runs, more CPU than the request)
+and importing them costs the process about 30 MiB.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import kubernetes
@@ -46,20 +49,33 @@ def _count(call: str) -> None:
     metrics.API_REQUESTS.labels(call).inc()
 
 
-def _json(response: Any) -> dict[str, Any]:
-    """The JSON body of a call made with ``_preload_content=False``: the client's model classes are
-    skipped (building a Job's and taking it apart again costs more than the request at scale).
-    Non-2xx answers still raise ``ApiException``, with the body."""
+def _request(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    params: Mapping[str, str] | None = None,
+    query: Sequence[tuple[str, str]] = (),
+    content_type: str = "application/json",
+) -> dict[str, Any]:
+    """One request: ``path`` has ``{name}`` placeholders for ``params``, ``query`` is appended.
+    The answer's JSON; a non-2xx answer raises ``ApiException`` with its status and body, as the
+    generated methods do."""
+    client = _api_client()
+    method, url, headers, payload, _form = client.param_serialize(
+        method=method,
+        resource_path=path,
+        path_params=dict(params or {}),
+        query_params=list(query),
+        header_params={"Accept": "application/json", "Content-Type": content_type},
+        body=body,
+        auth_settings=["BearerToken"],
+    )
+    response: Any = client.call_api(method, url, headers, payload)  # RESTResponse, untyped
+    response.read()
+    if not 200 <= response.status <= 299:
+        raise kubernetes.client.ApiException(http_resp=response)
     return cast("dict[str, Any]", json.loads(response.data))
-
-
-def _done(response: Any) -> None:
-    """Finish a call made with ``_preload_content=False`` whose answer is not needed: read what is
-    left and hand the connection back to the pool. An unread response keeps its connection, so the
-    next request opens a new one, with a TLS handshake on both ends (at 1,000 runs, the operator's
-    largest cost, and the API server's)."""
-    response.drain_conn()
-    response.release_conn()
 
 
 def _found(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
@@ -70,10 +86,6 @@ def _found(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
         if err.status == 404:
             return None
         raise
-
-
-def _to_dict(obj: Any) -> dict[str, Any]:
-    return cast("dict[str, Any]", _api_client().sanitize_for_serialization(obj))  # type: ignore[no-untyped-call]
 
 
 class Refused(Exception):
@@ -109,17 +121,34 @@ def _refusal(err: kubernetes.client.ApiException) -> str:
         return str(err.reason)
 
 
+OBJECT_PATHS = {
+    "Job": "/apis/batch/v1/namespaces/{namespace}/jobs",
+    "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments",
+    "Service": "/api/v1/namespaces/{namespace}/services",
+}
+"""Where the objects the operator makes live (their names follow, as ``/{name}``)."""
+JOBS_PATH = OBJECT_PATHS["Job"]
+EVENTS_PATH = "/api/v1/namespaces/{namespace}/events"
+SECRETS_PATH = "/api/v1/namespaces/{namespace}/secrets"
+LEASES_PATH = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+CUSTOM_PATH = f"/apis/{GROUP}/{VERSION}"
+LISTS = {
+    "jobs": ("batch/v1", "Job", "/apis/batch/v1/jobs"),
+    "pods": ("v1", "Pod", "/api/v1/pods"),
+    "services": ("v1", "Service", "/api/v1/services"),
+    "deployments": ("apps/v1", "Deployment", "/apis/apps/v1/deployments"),
+}
+"""The built-in kinds the operator lists across all namespaces: apiVersion, kind, path."""
+
+
 def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
     """Create the Job, or return the existing one of that name (after a restart, or a race; it may
     belong to another run). Raises ``Refused`` for an invalid Job, ``Rejected`` for any other
     refusal."""
-    batch = kubernetes.client.BatchV1Api(_api_client())
     namespace = job["metadata"]["namespace"]
     _count("create_job")
     try:
-        return _json(
-            batch.create_namespaced_job(namespace, cast("Any", dict(job)), _preload_content=False)
-        )
+        return _request("POST", JOBS_PATH, job, params={"namespace": namespace})
     except kubernetes.client.ApiException as err:
         if err.status in (400, 422):
             raise Refused(_refusal(err)) from err
@@ -135,15 +164,20 @@ def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
 
 def read_job(namespace: str, name: str) -> dict[str, Any] | None:
     """The Job, or None if the API server has none of that name."""
-    batch = kubernetes.client.BatchV1Api(_api_client())
     _count("read_job")
-    return _found(lambda: _json(batch.read_namespaced_job(name, namespace, _preload_content=False)))
+    params = {"namespace": namespace, "name": name}
+    return _found(lambda: _request("GET", JOBS_PATH + "/{name}", params=params))
 
 
 def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
-    batch = kubernetes.client.BatchV1Api(_api_client())
     _count("set_job_suspend")
-    batch.patch_namespaced_job(name, namespace, {"spec": {"suspend": suspend}})
+    _request(
+        "PATCH",
+        OBJECT_PATHS["Job"] + "/{name}",
+        {"spec": {"suspend": suspend}},
+        params={"namespace": namespace, "name": name},
+        content_type="application/merge-patch+json",
+    )
 
 
 FIELD_MANAGER = "textclf-operator"
@@ -155,51 +189,43 @@ def apply(manifest: Mapping[str, Any]) -> dict[str, Any]:
     fields the operator manages (and removes those it no longer sets), taking them over from anyone
     who changed them by hand. The stored object."""
     meta = manifest["metadata"]
-    name, namespace = meta["name"], meta["namespace"]
-    options: dict[str, Any] = {
-        "field_manager": FIELD_MANAGER,
-        "force": True,
-        "_content_type": "application/apply-patch+yaml",
-    }
-    body = cast("Any", dict(manifest))
-    stored: Any
+    if manifest["kind"] not in ("Deployment", "Service"):
+        raise ValueError(f"apply knows no {manifest['kind']}")
     _count("apply")
     try:
-        if manifest["kind"] == "Deployment":
-            apps = kubernetes.client.AppsV1Api(_api_client())
-            stored = apps.patch_namespaced_deployment(name, namespace, body, **options)
-        elif manifest["kind"] == "Service":
-            core = kubernetes.client.CoreV1Api(_api_client())
-            stored = core.patch_namespaced_service(name, namespace, body, **options)
-        else:
-            raise ValueError(f"apply knows no {manifest['kind']}")
+        return _request(
+            "PATCH",
+            OBJECT_PATHS[manifest["kind"]] + "/{name}",
+            manifest,
+            params={"namespace": meta["namespace"], "name": meta["name"]},
+            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            content_type="application/apply-patch+yaml",  # JSON is YAML
+        )
     except kubernetes.client.ApiException as err:
         if err.status in (400, 422):
             raise Refused(_refusal(err)) from err
         raise
-    return _to_dict(stored)
 
 
 def delete(kind: str, namespace: str, name: str, uid: str) -> None:
     """Delete the Deployment, Service or Job ``uid`` (never a re-created namesake); its Pods go by
     garbage collection. Already gone, or replaced by another object of that name: nothing to do."""
-    options = kubernetes.client.V1DeleteOptions(
-        preconditions=kubernetes.client.V1Preconditions(uid=uid),
-        propagation_policy="Background",
-    )
+    if kind not in OBJECT_PATHS:
+        raise ValueError(f"delete knows no {kind}")
+    options = {
+        "apiVersion": "v1",
+        "kind": "DeleteOptions",
+        "preconditions": {"uid": uid},
+        "propagationPolicy": "Background",
+    }
     _count("delete")
     try:
-        if kind == "Deployment":
-            apps = kubernetes.client.AppsV1Api(_api_client())
-            apps.delete_namespaced_deployment(name, namespace, body=options)
-        elif kind == "Service":
-            core = kubernetes.client.CoreV1Api(_api_client())
-            core.delete_namespaced_service(name, namespace, body=options)
-        elif kind == "Job":
-            batch = kubernetes.client.BatchV1Api(_api_client())
-            batch.delete_namespaced_job(name, namespace, body=options)
-        else:
-            raise ValueError(f"delete knows no {kind}")
+        _request(
+            "DELETE",
+            OBJECT_PATHS[kind] + "/{name}",
+            options,
+            params={"namespace": namespace, "name": name},
+        )
     except kubernetes.client.ApiException as err:
         if err.status not in (404, 409):
             raise
@@ -209,39 +235,19 @@ def list_objects(plural: str, label_selector: str = "") -> tuple[list[dict[str, 
     """Every object of one kind the operator watches, in all namespaces (``label_selector`` as the
     API server reads it), as watch events carry them, and the list's resourceVersion: what a
     fresh cache starts from, and what a resync compares it with."""
-    client = _api_client()
     _count("list_objects")
+    query = [("labelSelector", label_selector)] if label_selector else []
     if plural in CUSTOM_KINDS:
-        custom = kubernetes.client.CustomObjectsApi(client)
-        listed: dict[str, Any] = cast(
-            "dict[str, Any]",
-            custom.list_cluster_custom_object(
-                GROUP, VERSION, plural, label_selector=label_selector
-            ),
-        )
-        version = str((listed.get("metadata") or {}).get("resourceVersion") or "")
-        return [dict(item) for item in listed.get("items") or []], version
-    api_version, kind, call = {
-        "jobs": (
-            "batch/v1",
-            "Job",
-            kubernetes.client.BatchV1Api(client).list_job_for_all_namespaces,
-        ),
-        "pods": ("v1", "Pod", kubernetes.client.CoreV1Api(client).list_pod_for_all_namespaces),
-        "services": (
-            "v1",
-            "Service",
-            kubernetes.client.CoreV1Api(client).list_service_for_all_namespaces,
-        ),
-        "deployments": (
-            "apps/v1",
-            "Deployment",
-            kubernetes.client.AppsV1Api(client).list_deployment_for_all_namespaces,
-        ),
-    }[plural]
-    raw = _json(call(label_selector=label_selector, _preload_content=False))
-    items = [{**item, "apiVersion": api_version, "kind": kind} for item in raw.get("items") or []]
-    return items, str((raw.get("metadata") or {}).get("resourceVersion") or "")
+        listed = _request("GET", f"{CUSTOM_PATH}/{plural}", query=query)
+        items = [dict(item) for item in listed.get("items") or []]
+    else:
+        api_version, kind, path = LISTS[plural]
+        listed = _request("GET", path, query=query)
+        # a list's items carry no apiVersion and kind; watch events' objects do
+        items = [
+            {**item, "apiVersion": api_version, "kind": kind} for item in listed.get("items") or []
+        ]
+    return items, str((listed.get("metadata") or {}).get("resourceVersion") or "")
 
 
 CUSTOM_KINDS = frozenset(
@@ -254,7 +260,6 @@ def write_status(
 ) -> dict[str, Any]:
     """Replace the status of the object ``uid`` (never a re-created namesake); the stored object.
     ``namespace`` is empty for cluster-scoped kinds (TrainingTemplate)."""
-    custom = kubernetes.client.CustomObjectsApi(_api_client())
     _count("write_status")
     # JSON Patch: "test" pins the object's identity; "add" replaces the whole status, so fields
     # that went away are removed, not merged.
@@ -262,23 +267,20 @@ def write_status(
         {"op": "test", "path": "/metadata/uid", "value": uid},
         {"op": "add", "path": "/status", "value": status},
     ]
-    json_patch = "application/json-patch+json"
-    if namespace:
-        stored = custom.patch_namespaced_custom_object_status(
-            GROUP, VERSION, namespace, plural, name, patch, _content_type=json_patch
-        )
-    else:
-        stored = custom.patch_cluster_custom_object_status(
-            GROUP, VERSION, plural, name, patch, _content_type=json_patch
-        )
-    return cast("dict[str, Any]", stored)
+    scope = "/namespaces/{namespace}" if namespace else ""
+    return _request(
+        "PATCH",
+        f"{CUSTOM_PATH}{scope}/{{plural}}/{{name}}/status",
+        patch,
+        params={"namespace": namespace, "plural": plural, "name": name},
+        content_type="application/json-patch+json",
+    )
 
 
 def post_event(obj: Mapping[str, Any], *, reason: str, message: str, warning: bool = False) -> None:
     """A core/v1 Event about ``obj`` (a TrainingRun or TextClassifierModel body)."""
     meta = obj["metadata"]
     now = datetime.datetime.now(datetime.UTC)
-    core = kubernetes.client.CoreV1Api(_api_client())
     event = {
         "apiVersion": "v1",
         "kind": "Event",
@@ -305,37 +307,31 @@ def post_event(obj: Mapping[str, Any], *, reason: str, message: str, warning: bo
         "count": 1,
     }
     _count("post_event")
-    _done(
-        core.create_namespaced_event(meta["namespace"], cast("Any", event), _preload_content=False)
-    )
+    _request("POST", EVENTS_PATH, event, params={"namespace": meta["namespace"]})
 
 
 def review_token(token: str, audience: str) -> dict[str, Any]:
     """The TokenReview status of ``token`` for ``audience`` (authenticated, user, audiences)."""
-    auth = kubernetes.client.AuthenticationV1Api(_api_client())
     review = {
         "apiVersion": "authentication.k8s.io/v1",
         "kind": "TokenReview",
         "spec": {"token": token, "audiences": [audience]},
     }
     _count("review_token")
-    return cast(
-        "dict[str, Any]",
-        _to_dict(auth.create_token_review(cast("Any", review))).get("status") or {},
-    )
+    answer = _request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", review)
+    return cast("dict[str, Any]", answer.get("status") or {})
 
 
 def read_secret(namespace: str, name: str) -> dict[str, Any] | None:
     """The Secret, or None if there is none of that name."""
-    core = kubernetes.client.CoreV1Api(_api_client())
     _count("read_secret")
-    return _found(lambda: _to_dict(core.read_namespaced_secret(name, namespace)))
+    params = {"namespace": namespace, "name": name}
+    return _found(lambda: _request("GET", SECRETS_PATH + "/{name}", params=params))
 
 
 def create_secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, Any]:
     """Create an Opaque Secret of base64 ``data``; if another process made one of that name first,
     return theirs, so every replica ends up with the same content."""
-    core = kubernetes.client.CoreV1Api(_api_client())
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -349,7 +345,7 @@ def create_secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, 
     }
     _count("create_secret")
     try:
-        return _to_dict(core.create_namespaced_secret(namespace, cast("Any", secret)))
+        return _request("POST", SECRETS_PATH, secret, params={"namespace": namespace})
     except kubernetes.client.ApiException as err:
         if err.status != 409:
             raise
@@ -361,9 +357,9 @@ def create_secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, 
 
 def read_lease(namespace: str, name: str) -> dict[str, Any] | None:
     """The leader-election Lease, or None before anyone took it."""
-    coordination = kubernetes.client.CoordinationV1Api(_api_client())
     _count("read_lease")
-    return _found(lambda: _to_dict(coordination.read_namespaced_lease(name, namespace)))
+    params = {"namespace": namespace, "name": name}
+    return _found(lambda: _request("GET", LEASES_PATH + "/{name}", params=params))
 
 
 def write_lease(
@@ -371,7 +367,6 @@ def write_lease(
 ) -> dict[str, Any]:
     """Create the Lease (no ``resource_version``) or replace the version that was read: a
     replica that wrote in between makes this fail with 409, so two never both think they lead."""
-    coordination = kubernetes.client.CoordinationV1Api(_api_client())
     body: dict[str, Any] = {
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
@@ -379,7 +374,8 @@ def write_lease(
         "spec": dict(spec),
     }
     _count("write_lease")
+    params = {"namespace": namespace, "name": name}
     if resource_version is None:
-        return _to_dict(coordination.create_namespaced_lease(namespace, cast("Any", body)))
+        return _request("POST", LEASES_PATH, body, params=params)
     body["metadata"]["resourceVersion"] = resource_version
-    return _to_dict(coordination.replace_namespaced_lease(name, namespace, cast("Any", body)))
+    return _request("PUT", LEASES_PATH + "/{name}", body, params=params)
