@@ -4,12 +4,11 @@ Starts the real control plane and the real operator as its own process (``kopf r
 Deployment runs it), creates N runs at once in a fresh namespace, and watches Jobs and TrainingRuns
 from the client side, so each latency is measured from the moment the client sent the create to the
 moment the watch saw the Job / the first status; beside them, create -> the client's own watch
-getting the run, the API server's part that no operator can beat. Reports p50 and p99 per N, the
-operator process's
-RSS (from /proc, before and after, and its peak), API requests per run that the operator sent
-(its ``textclf_api_requests_total`` metric; the watch streams, one per kind, are not counted), and
-the CPU time of each process sharing the cores (operator, API server, etcd, controller manager and
-the benchmark client itself) from the first create until everything was seen.
+getting the run: the API server's part, which no operator can beat. Reports p50 and p99 per N, the
+operator process's RSS (from /proc, before and after, and its peak), API requests per run that the
+operator sent (its ``textclf_api_requests_total`` metric; the watch streams, one per kind, are not
+counted), and the CPU time of each process sharing the cores (operator, API server, etcd,
+controller manager and the benchmark client itself) from the first create until all was seen.
 
     python bench/operator_latency.py --runs 1 100 1000 --out bench/results/operator-latency.json
 """
