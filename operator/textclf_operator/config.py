@@ -57,6 +57,10 @@ class Config:
     identity: str = dataclasses.field(default_factory=socket.gethostname)
     """This replica in the Lease (``POD_NAME``; the host name elsewhere)."""
 
+    workers: int = 32
+    """Reconciles at once, and threads for their API calls: a reconcile spends most of its time
+    waiting on the API server, so more of them in flight keep up with a burst of runs."""
+
     resync_seconds: float = 300.0
     """Every this many seconds the operator re-lists what it watches, drops from its cache what
     is gone (a lost deletion event) and reconciles everything once more."""
@@ -91,4 +95,5 @@ class Config:
             ),
             identity=env.get("POD_NAME", defaults.identity),
             resync_seconds=float(env.get("TEXTCLF_RESYNC_SECONDS", defaults.resync_seconds)),
+            workers=int(env.get("TEXTCLF_WORKERS", defaults.workers)),
         )

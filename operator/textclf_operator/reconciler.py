@@ -28,9 +28,6 @@ from textclf_operator import (
 )
 from textclf_operator.cache import EVALUATIONS, MODELS, RUNS, TEMPLATES
 
-WORKERS = 8
-"""Reconciles at once (each spends most of its time waiting on the API server)."""
-
 
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
@@ -48,14 +45,14 @@ class Reconciler:
         objects: cache.Cache,
         latest_progress: Callable[[cache.Key], trainingrun.Progress | None],
         clock: Callable[[], datetime.datetime] = utcnow,
-        workers: int = WORKERS,
+        workers: int | None = None,
     ) -> None:
         self.settings = settings
         self.objects = objects
         self.latest_progress = latest_progress
         self.clock = clock
         self.queue: workqueue.WorkQueue[tuple[str, cache.Key]] = workqueue.WorkQueue(
-            self._dispatch, workers=workers
+            self._dispatch, workers=workers or settings.workers
         )
         self.writer = writer.Writer(objects)
         self.applied: modelreconcile.Applied = {}

@@ -249,6 +249,7 @@ def test_operator_deployment() -> None:
     assert env["TEXTCLF_METRICS_PORT"]["value"] == "9090"
     assert env["TEXTCLF_PROGRESS_PORT"]["value"] == "8081"
     assert env["TEXTCLF_TRAINER_SERVICE_ACCOUNT"]["value"] == "trainer"
+    assert env["TEXTCLF_WORKERS"]["value"] == "32"
     assert env["TEXTCLF_LEADER_ELECTION"]["value"] == "true"
     assert env["TEXTCLF_LEADER_LEASE"]["value"] == "textclf-operator"
     assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
@@ -481,6 +482,7 @@ BAD_VALUES = [
     ({"image": {"pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
     ({"image": {"digest": "latest"}}, "/image/digest"),
     ({"operator": {"logFormat": "yaml"}}, "/operator/logFormat"),
+    ({"operator": {"workers": 0}}, "/operator/workers"),
     ({"serviceMonitor": {"interval": "soon"}}, "/serviceMonitor/interval"),
     ({"trainingTemplates": {"image": {"repository": ""}}}, "/trainingTemplates/image/repository"),
     ({"resources": {"limits": {"memory": "lots"}}}, "/resources/limits/memory"),
