@@ -99,14 +99,41 @@ def _labels(body: Mapping[str, Any]) -> Mapping[str, str]:
     return (body.get("metadata") or {}).get("labels") or {}
 
 
+def _model_ref(body: Mapping[str, Any]) -> str | None:
+    name = ((body.get("spec") or {}).get("modelRef") or {}).get("name")
+    return str(name) if name else None
+
+
+MODEL = "model"
+"""The index of runs and evaluations by the model they name (``spec.modelRef.name``)."""
+INDEXES: dict[str, dict[str, Callable[[Mapping[str, Any]], str | None]]] = {
+    RUNS: {MODEL: _model_ref},
+    EVALUATIONS: {MODEL: _model_ref},
+}
+"""Per kind, indexes beside the labels (as client-go's informer indexers): name -> the value an
+object is found under, or None. A model's reconcile reads its own runs, not its namespace's."""
+_FIELD = "index:"  # ':' is in no label key, so an index never answers a label query
+
+
+def _terms(kind: str, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What ``body`` is indexed under: its labels, then its ``INDEXES`` values."""
+    terms = list(_labels(body).items())
+    for name, value_of in INDEXES.get(kind, {}).items():
+        value = value_of(body)
+        if value is not None:
+            terms.append((_FIELD + name, value))
+    return terms
+
+
 class Cache:
-    """Latest seen body of each object of each kind, indexed by label so that finding a run's
-    Pods costs the same with ten Pods in the cluster or ten thousand."""
+    """Latest seen body of each object of each kind, indexed by label (and by ``INDEXES``) so
+    that finding a run's Pods, or a model's runs, costs the same with ten in the cluster or ten
+    thousand."""
 
     def __init__(self) -> None:
         self._objects: dict[str, dict[Key, dict[str, Any]]] = {}
         self._by_label: dict[str, dict[tuple[str, str, str], set[Key]]] = {}
-        """Per kind: (namespace, label key, value) -> the objects that carry it."""
+        """Per kind: (namespace, label key or index, value) -> the objects that carry it."""
 
     def put(self, kind: str, body: Mapping[str, Any]) -> None:
         """Keep ``body`` unless the cache already holds a newer version of the same object (a watch
@@ -120,17 +147,17 @@ class Cache:
             self._unindex(kind, key, held)
         kept = objects[key] = _kept(kind, body)
         index = self._by_label.setdefault(kind, {})
-        for label in _labels(kept).items():
-            index.setdefault((key[0], *label), set()).add(key)
+        for term in _terms(kind, kept):
+            index.setdefault((key[0], *term), set()).add(key)
 
     def _unindex(self, kind: str, key: Key, body: Mapping[str, Any]) -> None:
         index = self._by_label.get(kind, {})
-        for label in _labels(body).items():
-            holders = index.get((key[0], *label))
+        for term in _terms(kind, body):
+            holders = index.get((key[0], *term))
             if holders is not None:
                 holders.discard(key)
                 if not holders:
-                    del index[(key[0], *label)]
+                    del index[(key[0], *term)]
 
     def resync(
         self, kind: str, listed: list[dict[str, Any]], version: str, selector: str = ""
@@ -174,6 +201,13 @@ class Cache:
             *(index.get((namespace, k, v), set()) for k, v in labels.items())
         )
         return [objects[key] for key in sorted(candidates)]
+
+    def indexed(self, kind: str, namespace: str, index: str, value: str) -> list[dict[str, Any]]:
+        """Objects of ``kind`` in ``namespace`` that ``INDEXES[kind][index]`` files under
+        ``value`` (e.g. the runs of one model)."""
+        objects = self._objects.get(kind, {})
+        keys = self._by_label.get(kind, {}).get((namespace, _FIELD + index, value), set())
+        return [objects[key] for key in sorted(keys)]
 
     def count(self, kind: str) -> int:
         return len(self._objects.get(kind, {}))

@@ -12,7 +12,7 @@ import pydantic
 
 from textclf.api import codes, modelevaluation
 from textclf_operator import evaljobs, evalplan, evalstatus, runplan, stored, workqueue, writer
-from textclf_operator.cache import EVALUATIONS, JOBS, MODELS, PODS, RUNS, TEMPLATES
+from textclf_operator.cache import EVALUATIONS, JOBS, MODEL, MODELS, PODS, RUNS, TEMPLATES
 
 if TYPE_CHECKING:
     from textclf_operator.reconciler import Reconciler
@@ -29,12 +29,16 @@ def waiting(rec: Reconciler, namespace: str, model: str | None = None) -> list[t
     """Evaluations with no Job yet (of ``model``, when given): to retry when a run, a model or a
     template changes."""
     found = []
-    for body in rec.objects.all(EVALUATIONS, namespace):
+    candidates = (
+        rec.objects.all(EVALUATIONS, namespace)
+        if model is None
+        else rec.objects.indexed(EVALUATIONS, namespace, MODEL, model)
+    )
+    for body in candidates:
         status = body.get("status") or {}
         if status.get("jobName") or status.get("code") in evalstatus.TERMINAL:
             continue
-        if model is None or (body.get("spec") or {}).get("modelRef", {}).get("name") == model:
-            found.append((body["metadata"]["namespace"], body["metadata"]["name"]))
+        found.append((body["metadata"]["namespace"], body["metadata"]["name"]))
     return found
 
 
@@ -64,11 +68,7 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
             spec,
             pinned=previous.version,
             model=rec.objects.get(MODELS, namespace, model),
-            runs=[
-                r
-                for r in rec.objects.all(RUNS, namespace)
-                if (r.get("spec") or {}).get("modelRef", {}).get("name") == model
-            ],
+            runs=rec.objects.indexed(RUNS, namespace, MODEL, model),
             template=lambda t: rec.objects.get(TEMPLATES, "", t),
             settings=rec.settings,
             now=now,

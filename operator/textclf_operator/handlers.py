@@ -386,7 +386,7 @@ async def model_event(event: kopf.RawEvent, **_: Any) -> None:
         state.reconciler.forget(cache.MODELS, (namespace, name))
     else:
         state.reconciler.model(namespace, name)
-    for key in state.reconciler.runs_waiting(namespace):
+    for key in state.reconciler.runs_waiting(namespace, name):  # its runs only
         state.reconciler.run(*key)
     state.reconciler.evaluations_waiting(namespace, name)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textclf.api import conditions as conds
 from textclf.api import serving, textclassifiermodel
 from textclf_operator import kube, modelstatus, predictors, servingstatus, stored
-from textclf_operator.cache import DEPLOYMENTS, MODELS, RUNS, SERVICES, Key
+from textclf_operator.cache import DEPLOYMENTS, MODEL, MODELS, RUNS, SERVICES, Key
 
 if TYPE_CHECKING:
     from textclf_operator.reconciler import Reconciler
@@ -36,13 +36,13 @@ async def reconcile(rec: Reconciler, namespace: str, name: str) -> None:
     if model is None or (model.get("metadata") or {}).get("deletionTimestamp"):
         return  # garbage collection removes the predictor Deployment and Service
     spec = textclassifiermodel.TextClassifierModelSpec.model_validate(model.get("spec") or {})
-    in_namespace = rec.objects.all(RUNS, namespace)
-    runs = [
-        r for r in in_namespace if (r.get("spec") or {}).get("modelRef", {}).get("name") == name
-    ]
+    runs = rec.objects.indexed(RUNS, namespace, MODEL, name)
     now = rec.clock()
     choice = servingstatus.choose(
-        model, spec.serving, in_namespace, modelstatus.latest_version(runs, now)
+        model,
+        spec.serving,
+        lambda run: rec.objects.get(RUNS, namespace, run),
+        modelstatus.latest_version(runs, now),
     )
     refused: str | None = None
     if choice.served is not None:

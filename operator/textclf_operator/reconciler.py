@@ -108,8 +108,15 @@ class Reconciler:
         if kind == MODELS:  # its predictor objects go by garbage collection
             modelreconcile.forget(self.applied, key)
 
-    def runs_waiting(self, namespace: str | None = None) -> list[cache.Key]:
-        """Runs without a Job yet (e.g. refused for a missing template), to retry when one appears."""
+    def runs_waiting(
+        self, namespace: str | None = None, model: str | None = None
+    ) -> list[cache.Key]:
+        """Runs without a Job yet (e.g. refused for a missing model or template), to retry when it
+        appears: all of them, those of ``namespace``, or of ``model`` in it."""
+        if namespace is not None and model is not None:
+            return runplan.waiting_for_job(
+                self.objects.indexed(RUNS, namespace, cache.MODEL, model)
+            )
         return runplan.waiting_for_job(self.objects.all(RUNS, namespace))
 
 

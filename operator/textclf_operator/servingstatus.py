@@ -14,7 +14,7 @@ version still answers.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from textclf.api import codes, textclassifiermodel, trainingrun
@@ -75,18 +75,17 @@ def _served(
 def choose(
     model: Mapping[str, Any],
     spec: textclassifiermodel.Serving | None,
-    runs: Sequence[Mapping[str, Any]],
+    run_named: Callable[[str], Mapping[str, Any] | None],
     latest: textclassifiermodel.Version | None,
 ) -> Choice:
-    """The version ``model`` should serve. ``runs``: every run of the model's namespace (a named
-    version may be a run of another model, and the message should say so); ``latest``: the model's
-    latest trained version (``modelstatus``)."""
+    """The version ``model`` should serve. ``run_named``: the run of that name in the model's
+    namespace, or None (a named version may be a run of another model, and the message should say
+    so); ``latest``: the model's latest trained version (``modelstatus``)."""
     if spec is None or not spec.enabled:
         return Choice(enabled=False)
     meta = model["metadata"]
-    by_name = {r["metadata"]["name"]: r for r in runs}
     if not spec.version:
-        run = by_name.get(latest.run) if latest is not None else None
+        run = run_named(latest.run) if latest is not None else None
         if run is None:
             return Choice(
                 enabled=True,
@@ -98,7 +97,7 @@ def choose(
         if why is not None:  # the latest version went bad: a fault of ours, not the user's
             return Choice(enabled=True, reason=conds.REASON_NO_TRAINED_VERSION, message=why)
         return Choice(enabled=True, served=_served(model, spec, run))
-    run = by_name.get(spec.version)
+    run = run_named(spec.version)
     why = None
     if run is None:
         why = f"TrainingRun {spec.version!r} does not exist in namespace {meta['namespace']}"

@@ -121,3 +121,38 @@ def test_kept_copies_leave_out_the_specs_no_reconcile_reads() -> None:
     assert held_job["status"] == {"active": 1}
     assert objects.get(cache.DEPLOYMENTS, "a", "d") == deployment  # compared with what we apply
     assert "template" in job["spec"]  # the caller's object is left as it was
+
+
+def test_runs_and_evaluations_are_found_by_their_model() -> None:
+    objects = cache.Cache()
+
+    def run(name: str, model: str, version: int, namespace: str = "a") -> dict[str, Any]:
+        return {
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "uid": name,
+                "resourceVersion": str(version),
+                "labels": {"textclf.io/model": model},
+            },
+            "spec": {"modelRef": {"name": model}},
+        }
+
+    def names(found: list[dict[str, Any]]) -> list[str]:
+        return [o["metadata"]["name"] for o in found]
+
+    objects.put(cache.RUNS, run("r1", "reviews", 1))
+    objects.put(cache.RUNS, run("r2", "reviews", 2))
+    objects.put(cache.RUNS, run("r3", "spam", 3))
+    objects.put(cache.RUNS, run("r4", "reviews", 4, namespace="b"))
+    objects.put(cache.EVALUATIONS, run("e1", "reviews", 5))
+    assert names(objects.indexed(cache.RUNS, "a", cache.MODEL, "reviews")) == ["r1", "r2"]
+    assert names(objects.indexed(cache.RUNS, "b", cache.MODEL, "reviews")) == ["r4"]
+    assert names(objects.indexed(cache.EVALUATIONS, "a", cache.MODEL, "reviews")) == ["e1"]
+    assert objects.indexed(cache.RUNS, "a", cache.MODEL, "nosuch") == []
+    assert names(objects.select(cache.RUNS, "a", {"textclf.io/model": "reviews"})) == ["r1", "r2"]
+    objects.put(cache.RUNS, run("r2", "spam", 6))  # its spec now names another model
+    assert names(objects.indexed(cache.RUNS, "a", cache.MODEL, "reviews")) == ["r1"]
+    assert names(objects.indexed(cache.RUNS, "a", cache.MODEL, "spam")) == ["r2", "r3"]
+    objects.remove(cache.RUNS, "a", "r1")
+    assert objects.indexed(cache.RUNS, "a", cache.MODEL, "reviews") == []

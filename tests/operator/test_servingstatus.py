@@ -43,7 +43,8 @@ def _run(name: str, *, model: str = "reviews", trained: bool = True, **spec: Any
 def _choose(version: str | None, runs: list[dict[str, Any]]) -> servingstatus.Choice:
     spec = textclassifiermodel.Serving(enabled=True, version=version)
     own = [r for r in runs if r["spec"]["modelRef"]["name"] == "reviews"]
-    return servingstatus.choose(MODEL, spec, runs, modelstatus.latest_version(own, NOW))
+    named = {r["metadata"]["name"]: r for r in runs}
+    return servingstatus.choose(MODEL, spec, named.get, modelstatus.latest_version(own, NOW))
 
 
 def test_empty_version_serves_the_latest_trained_with_its_artifact() -> None:
@@ -89,7 +90,7 @@ def test_version_not_found_says_which(runs: list[dict[str, Any]], said: str) -> 
 
 
 def test_disabled() -> None:
-    choice = servingstatus.choose(MODEL, None, [_run("reviews-v1")], None)
+    choice = servingstatus.choose(MODEL, None, {"reviews-v1": _run("reviews-v1")}.get, None)
     assert (choice.enabled, choice.reason) == (False, conds.REASON_SERVING_DISABLED)
 
 
