@@ -65,6 +65,10 @@ class Config:
     """Every this many seconds the operator re-lists what it watches, drops from its cache what
     is gone (a lost deletion event) and reconciles everything once more."""
 
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"TEXTCLF_WORKERS must be at least 1, not {self.workers}")
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
         env = dict(os.environ if env is None else env)

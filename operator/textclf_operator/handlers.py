@@ -8,7 +8,6 @@ the cache, the reconciler, the progress endpoint and the metrics server.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import logging
 import os
@@ -100,11 +99,6 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     for group, version, plural in OWN_KINDS:  # ours only, filtered by the API server
         settings.watching.label_selectors[group, version, plural] = builders.MANAGED_SELECTOR
     own = config.Config.from_env()
-    # Every API call runs in a thread (kube's client is synchronous): one per reconcile worker,
-    # and a few for the resync, the election and TLS, instead of asyncio's default of cores + 4.
-    asyncio.get_running_loop().set_default_executor(
-        concurrent.futures.ThreadPoolExecutor(own.workers + 4, thread_name_prefix="textclf-api")
-    )
     tls = await _progress_tls(own)
     if tls is not None:
         own = dataclasses.replace(own, progress_ca=tls.material.ca)

@@ -54,7 +54,7 @@ class Reconciler:
         self.queue: workqueue.WorkQueue[tuple[str, cache.Key]] = workqueue.WorkQueue(
             self._dispatch, workers=workers or settings.workers
         )
-        self.writer = writer.Writer(objects)
+        self.writer = writer.Writer(objects, threads=workers or settings.workers)
         self.applied: modelreconcile.Applied = {}
         metrics.count_runs(
             lambda: [(run.get("status") or {}).get("code") for run in objects.all(RUNS)]
@@ -65,6 +65,7 @@ class Reconciler:
 
     async def stop(self) -> None:
         await self.queue.stop()
+        self.writer.close()
 
     def run(self, namespace: str, name: str) -> None:
         self.queue.add((RUNS, (namespace, name)))

@@ -3,22 +3,28 @@
 Reconciles plan from the cache with pure functions and then call this module, so what reaches the
 API server (and so what can be refused, counted or retried) is decided here and nowhere else. Each
 write puts what the API server stored back into the cache, so the next reconcile reads its own
-writes. Calls run in worker threads: the client is synchronous.
+writes. Calls run in the writer's own threads (the client is synchronous), one per reconcile
+worker, apart from those of the leader election and the progress endpoint, so neither waits behind
+a burst of reconciles.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
+import functools
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from textclf.api import conditions as conds
 from textclf_operator import cache, kube, metrics
 from textclf_operator.cache import JOBS
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def owned_by(obj: Mapping[str, Any] | None, uid: str) -> bool:
@@ -63,15 +69,27 @@ class Created:
 class Writer:
     """Writes to the API server on behalf of the reconciles, keeping the cache current."""
 
-    def __init__(self, objects: cache.Cache) -> None:
+    def __init__(self, objects: cache.Cache, threads: int = 4) -> None:
         self.objects = objects
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            threads, thread_name_prefix="textclf-write"
+        )
+
+    async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the threads (calls in flight finish; queued ones are dropped: the next start
+        reconciles everything again)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def status(
         self, plural: str, kind: str, body: Mapping[str, Any], wire: dict[str, Any]
     ) -> None:
         """The one place status is written, for every kind; the cache keeps what was stored."""
         meta = body["metadata"]
-        stored = await asyncio.to_thread(
+        stored = await self._call(
             kube.write_status, plural, meta.get("namespace") or "", meta["name"], meta["uid"], wire
         )
         metrics.STATUS_WRITES.labels(kind).inc()
@@ -88,7 +106,7 @@ class Writer:
     ) -> None:
         """An Event about ``body``; best effort: a lost Event never blocks a status write."""
         try:
-            await asyncio.to_thread(
+            await self._call(
                 kube.post_event,
                 {**body, "kind": kind},
                 reason=reason,
@@ -120,7 +138,7 @@ class Writer:
         is not ``owner``'s is a refusal to retry, never adopted."""
         name = manifest["metadata"]["name"]
         try:
-            created = await asyncio.to_thread(kube.create_job, manifest)
+            created = await self._call(kube.create_job, manifest)
         except kube.Refused as err:  # the API server refuses this Job: say why
             return Created(invalid=f"the {what}'s Job was refused: {err}")
         except kube.Rejected as err:  # not now (quota, webhook): say why, retry
@@ -137,7 +155,7 @@ class Writer:
         self, namespace: str, name: str, owner: Mapping[str, Any]
     ) -> dict[str, Any] | None:
         """``owner``'s Job read from the API server, when the cache has lost it; None if gone."""
-        job = await asyncio.to_thread(kube.read_job, namespace, name)
+        job = await self._call(kube.read_job, namespace, name)
         if job is None or not owned_by(job, owner["metadata"]["uid"]):
             return None
         self.objects.put(JOBS, job)
@@ -145,7 +163,7 @@ class Writer:
 
     async def set_job_suspend(self, job: dict[str, Any], suspend: bool) -> dict[str, Any]:
         meta = job["metadata"]
-        await asyncio.to_thread(kube.set_job_suspend, meta["namespace"], meta["name"], suspend)
+        await self._call(kube.set_job_suspend, meta["namespace"], meta["name"], suspend)
         updated = {**job, "spec": {**job["spec"], "suspend": suspend}}
         self.objects.put(JOBS, updated)
         return updated
@@ -153,11 +171,11 @@ class Writer:
     async def delete(self, plural: str, kind: str, obj: Mapping[str, Any]) -> None:
         """Delete ``obj`` (only the object of that uid) and drop it from the cache."""
         meta = obj["metadata"]
-        await asyncio.to_thread(kube.delete, kind, meta["namespace"], meta["name"], meta["uid"])
+        await self._call(kube.delete, kind, meta["namespace"], meta["name"], meta["uid"])
         self.objects.remove(plural, meta["namespace"], meta["name"])
 
     async def apply(self, plural: str, manifest: Mapping[str, Any]) -> dict[str, Any]:
         """Server-side apply of ``manifest``; raises ``kube.Refused``."""
-        applied = await asyncio.to_thread(kube.apply, manifest)
+        applied = await self._call(kube.apply, manifest)
         self.objects.put(plural, applied)
         return applied

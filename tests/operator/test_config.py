@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from textclf_operator import config
 
 
@@ -27,3 +29,8 @@ def test_defaults_without_environment() -> None:
     assert settings.workers == 32
     assert settings.leader_election is False
     assert settings.progress_tls_secret == ""
+
+
+def test_no_workers_is_refused_naming_the_variable() -> None:
+    with pytest.raises(ValueError, match="TEXTCLF_WORKERS must be at least 1, not 0"):
+        config.Config.from_env({"TEXTCLF_WORKERS": "0"})
