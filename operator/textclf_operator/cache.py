@@ -65,33 +65,18 @@ def matches(labels: Mapping[str, str], selector: str) -> bool:
     return True
 
 
-def _slim_job(spec: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in spec.items() if k != "template"}
-
-
-UNREAD_SPEC: dict[str, Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {
-    PODS: lambda _spec: None,
-    JOBS: _slim_job,
-}
-"""What the cache keeps of each kind's spec where it keeps less than all of it: reconciles
-read a Pod's metadata and status only, and of a Job its status and flags (``suspend``), never
-the Pod template we wrote into it. Deployments and Services stay whole: the predictor's
-reconcile compares them with what it would apply."""
-
-
 def _kept(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """A private copy of ``body`` without ``metadata.managedFields`` (nothing reads them, and on
-    Jobs and Pods they are a large share of the object: memory, and the copy's time) and without
-    the parts of its spec that ``UNREAD_SPEC`` drops."""
+    """A private copy of ``body`` without what no reconcile reads, which on Jobs and Pods is most
+    of the object (memory, and the copy's time): ``metadata.managedFields``; a Pod's spec (its
+    metadata and status are read); a Job's Pod template (its status and ``suspend`` are).
+    Deployments and Services stay whole: the predictor's reconcile compares them with what it
+    would apply."""
     meta = {k: v for k, v in (body.get("metadata") or {}).items() if k != "managedFields"}
     kept = {**body, "metadata": meta}
-    slim = UNREAD_SPEC.get(kind)
-    if slim is not None and "spec" in kept:
-        spec = slim(kept["spec"] or {})
-        if spec is None:
-            del kept["spec"]
-        else:
-            kept["spec"] = spec
+    if kind == PODS:
+        kept.pop("spec", None)
+    elif kind == JOBS and isinstance(kept.get("spec"), Mapping):
+        kept["spec"] = {k: v for k, v in kept["spec"].items() if k != "template"}
     return copy.deepcopy(kept)
 
 

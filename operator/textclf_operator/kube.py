@@ -127,7 +127,6 @@ OBJECT_PATHS = {
     "Service": "/api/v1/namespaces/{namespace}/services",
 }
 """Where the objects the operator makes live (their names follow, as ``/{name}``)."""
-JOBS_PATH = OBJECT_PATHS["Job"]
 EVENTS_PATH = "/api/v1/namespaces/{namespace}/events"
 SECRETS_PATH = "/api/v1/namespaces/{namespace}/secrets"
 LEASES_PATH = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
@@ -148,7 +147,7 @@ def create_job(job: Mapping[str, Any]) -> dict[str, Any]:
     namespace = job["metadata"]["namespace"]
     _count("create_job")
     try:
-        return _request("POST", JOBS_PATH, job, params={"namespace": namespace})
+        return _request("POST", OBJECT_PATHS["Job"], job, params={"namespace": namespace})
     except kubernetes.client.ApiException as err:
         if err.status in (400, 422):
             raise Refused(_refusal(err)) from err
@@ -166,7 +165,7 @@ def read_job(namespace: str, name: str) -> dict[str, Any] | None:
     """The Job, or None if the API server has none of that name."""
     _count("read_job")
     params = {"namespace": namespace, "name": name}
-    return _found(lambda: _request("GET", JOBS_PATH + "/{name}", params=params))
+    return _found(lambda: _request("GET", OBJECT_PATHS["Job"] + "/{name}", params=params))
 
 
 def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:

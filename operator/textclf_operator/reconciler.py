@@ -45,16 +45,15 @@ class Reconciler:
         objects: cache.Cache,
         latest_progress: Callable[[cache.Key], trainingrun.Progress | None],
         clock: Callable[[], datetime.datetime] = utcnow,
-        workers: int | None = None,
     ) -> None:
         self.settings = settings
         self.objects = objects
         self.latest_progress = latest_progress
         self.clock = clock
         self.queue: workqueue.WorkQueue[tuple[str, cache.Key]] = workqueue.WorkQueue(
-            self._dispatch, workers=workers or settings.workers
+            self._dispatch, workers=settings.workers
         )
-        self.writer = writer.Writer(objects, threads=workers or settings.workers)
+        self.writer = writer.Writer(objects, threads=settings.workers)  # a thread per worker
         self.applied: modelreconcile.Applied = {}
         metrics.count_runs(
             lambda: [(run.get("status") or {}).get("code") for run in objects.all(RUNS)]

@@ -69,7 +69,7 @@ class Created:
 class Writer:
     """Writes to the API server on behalf of the reconciles, keeping the cache current."""
 
-    def __init__(self, objects: cache.Cache, threads: int = 4) -> None:
+    def __init__(self, objects: cache.Cache, threads: int) -> None:
         self.objects = objects
         self._pool = concurrent.futures.ThreadPoolExecutor(
             threads, thread_name_prefix="textclf-write"

@@ -8,16 +8,34 @@ from typing import Any
 from textclf_operator import cache
 
 
-def _pod(name: str, version: int, **labels: str) -> dict[str, Any]:
-    return {
+def _object(
+    name: str,
+    version: int,
+    namespace: str = "n",
+    labels: dict[str, str] | None = None,
+    spec: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "metadata": {
             "name": name,
-            "namespace": "n",
+            "namespace": namespace,
             "uid": f"uid-{name}",
             "resourceVersion": str(version),
-            "labels": labels,
+            "labels": labels or {},
+            "managedFields": [{"manager": "kube-controller-manager"}],
         }
     }
+    if spec is not None:
+        body["spec"] = spec
+    return body
+
+
+def _pod(name: str, version: int, **labels: str) -> dict[str, Any]:
+    return _object(name, version, labels=labels)
+
+
+def _names(found: list[dict[str, Any]]) -> list[str]:
+    return [o["metadata"]["name"] for o in found]
 
 
 def test_selector_terms() -> None:
@@ -51,36 +69,24 @@ def test_resync_drops_what_is_gone_and_keeps_what_is_newer() -> None:
 def test_select_finds_by_label_and_follows_relabels_and_removals() -> None:
     objects = cache.Cache()
 
-    def pod(name: str, run: str, version: str, namespace: str = "a") -> dict[str, object]:
-        return {
-            "metadata": {
-                "name": name,
-                "namespace": namespace,
-                "uid": name,
-                "resourceVersion": version,
-                "labels": {"textclf.io/run": run, "app": "trainer"},
-                "managedFields": [{"manager": "kube-controller-manager"}],
-            }
-        }
+    def pod(name: str, run: str, version: int, namespace: str = "a") -> dict[str, Any]:
+        return _object(name, version, namespace, {"textclf.io/run": run, "app": "trainer"})
 
-    objects.put(cache.PODS, pod("p1", "r1", "1"))
-    objects.put(cache.PODS, pod("p2", "r1", "2"))
-    objects.put(cache.PODS, pod("p3", "r2", "3"))
-    objects.put(cache.PODS, pod("p4", "r1", "4", namespace="b"))
+    objects.put(cache.PODS, pod("p1", "r1", 1))
+    objects.put(cache.PODS, pod("p2", "r1", 2))
+    objects.put(cache.PODS, pod("p3", "r2", 3))
+    objects.put(cache.PODS, pod("p4", "r1", 4, namespace="b"))
 
-    def names(found: list[dict[str, Any]]) -> list[str]:
-        return [o["metadata"]["name"] for o in found]
-
-    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1"})) == ["p1", "p2"]
-    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1", "app": "x"})) == []
-    assert names(objects.select(cache.PODS, "b", {"textclf.io/run": "r1"})) == ["p4"]
-    objects.put(cache.PODS, pod("p2", "r2", "5"))  # relabelled
-    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1"})) == ["p1"]
-    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r2"})) == ["p2", "p3"]
+    assert _names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1"})) == ["p1", "p2"]
+    assert _names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1", "app": "x"})) == []
+    assert _names(objects.select(cache.PODS, "b", {"textclf.io/run": "r1"})) == ["p4"]
+    objects.put(cache.PODS, pod("p2", "r2", 5))  # relabelled
+    assert _names(objects.select(cache.PODS, "a", {"textclf.io/run": "r1"})) == ["p1"]
+    assert _names(objects.select(cache.PODS, "a", {"textclf.io/run": "r2"})) == ["p2", "p3"]
     objects.remove(cache.PODS, "a", "p1")
     assert objects.select(cache.PODS, "a", {"textclf.io/run": "r1"}) == []
-    objects.resync(cache.PODS, [pod("p3", "r2", "3")], "6")  # p2 is gone from the list
-    assert names(objects.select(cache.PODS, "a", {"textclf.io/run": "r2"})) == ["p3"]
+    objects.resync(cache.PODS, [pod("p3", "r2", 3)], "6")  # p2 is gone from the list
+    assert _names(objects.select(cache.PODS, "a", {"textclf.io/run": "r2"})) == ["p3"]
     # the copy kept leaves out what nothing reads
     held = objects.get(cache.PODS, "a", "p3")
     assert held is not None
@@ -127,32 +133,21 @@ def test_runs_and_evaluations_are_found_by_their_model() -> None:
     objects = cache.Cache()
 
     def run(name: str, model: str, version: int, namespace: str = "a") -> dict[str, Any]:
-        return {
-            "metadata": {
-                "name": name,
-                "namespace": namespace,
-                "uid": name,
-                "resourceVersion": str(version),
-                "labels": {"textclf.io/model": model},
-            },
-            "spec": {"modelRef": {"name": model}},
-        }
-
-    def names(found: list[dict[str, Any]]) -> list[str]:
-        return [o["metadata"]["name"] for o in found]
+        labels = {"textclf.io/model": model}
+        return _object(name, version, namespace, labels, {"modelRef": {"name": model}})
 
     objects.put(cache.RUNS, run("r1", "reviews", 1))
     objects.put(cache.RUNS, run("r2", "reviews", 2))
     objects.put(cache.RUNS, run("r3", "spam", 3))
     objects.put(cache.RUNS, run("r4", "reviews", 4, namespace="b"))
     objects.put(cache.EVALUATIONS, run("e1", "reviews", 5))
-    assert names(objects.indexed(cache.RUNS, "a", cache.MODEL, "reviews")) == ["r1", "r2"]
-    assert names(objects.indexed(cache.RUNS, "b", cache.MODEL, "reviews")) == ["r4"]
-    assert names(objects.indexed(cache.EVALUATIONS, "a", cache.MODEL, "reviews")) == ["e1"]
+    assert _names(objects.indexed(cache.RUNS, "a", cache.MODEL, "reviews")) == ["r1", "r2"]
+    assert _names(objects.indexed(cache.RUNS, "b", cache.MODEL, "reviews")) == ["r4"]
+    assert _names(objects.indexed(cache.EVALUATIONS, "a", cache.MODEL, "reviews")) == ["e1"]
     assert objects.indexed(cache.RUNS, "a", cache.MODEL, "nosuch") == []
-    assert names(objects.select(cache.RUNS, "a", {"textclf.io/model": "reviews"})) == ["r1", "r2"]
+    assert _names(objects.select(cache.RUNS, "a", {"textclf.io/model": "reviews"})) == ["r1", "r2"]
     objects.put(cache.RUNS, run("r2", "spam", 6))  # its spec now names another model
-    assert names(objects.indexed(cache.RUNS, "a", cache.MODEL, "reviews")) == ["r1"]
-    assert names(objects.indexed(cache.RUNS, "a", cache.MODEL, "spam")) == ["r2", "r3"]
+    assert _names(objects.indexed(cache.RUNS, "a", cache.MODEL, "reviews")) == ["r1"]
+    assert _names(objects.indexed(cache.RUNS, "a", cache.MODEL, "spam")) == ["r2", "r3"]
     objects.remove(cache.RUNS, "a", "r1")
     assert objects.indexed(cache.RUNS, "a", cache.MODEL, "reviews") == []
