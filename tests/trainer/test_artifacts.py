@@ -46,3 +46,22 @@ def test_metadata_round_trip(tmp_path: pathlib.Path) -> None:
     artifacts.write_metadata(tmp_path, per_concept)
     assert json.loads((tmp_path / artifacts.METADATA).read_text())["threshold"] == [0.35, 0.6]
     assert artifacts.read_metadata(tmp_path) == per_concept
+
+
+def test_metadata_keeps_the_pooled_layers_and_reads_old_artifacts_as_the_top_one(
+    tmp_path: pathlib.Path,
+) -> None:
+    metadata = artifacts.Metadata(
+        kind="embedding-logreg",
+        template="embedding-logreg",
+        concepts=("a", "b"),
+        multi_label=False,
+        max_length=64,
+        layers=(-4, -3, -2, -1),
+    )
+    artifacts.write_metadata(tmp_path, metadata)
+    assert artifacts.read_metadata(tmp_path) == metadata
+    written = json.loads((tmp_path / artifacts.METADATA).read_text())
+    del written["layers"]  # as written before layers were chosen
+    (tmp_path / artifacts.METADATA).write_text(json.dumps(written))
+    assert artifacts.read_metadata(tmp_path).layers == (-1,)

@@ -28,6 +28,8 @@ def test_defaults_merge_under_run_params() -> None:
         ("hf-advanced", {"epochs": 3}, "params"),
         ("hf-lora", {"lora_config": {"r": 0}}, "params.lora_config.r"),
         ("embedding-logreg", {"logreg": {"penalty": "l1"}}, "params.logreg"),
+        ("embedding-logreg", {"layers": [0]}, "params.layers"),
+        ("embedding-logreg", {"layers": "top"}, "params.layers"),
     ],
 )
 def test_schema_failures_name_the_key(template: str, bad: dict[str, object], key: str) -> None:

@@ -48,6 +48,7 @@ class Metadata:
     max_length: int
     threshold: Threshold = DEFAULT_THRESHOLD
     normalize: bool = True  # embedding-logreg: L2-normalise embeddings before the head
+    layers: tuple[int, ...] = (-1,)  # embedding-logreg: the hidden layers pooled, side by side
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class Metadata:
                 self.threshold if isinstance(self.threshold, float) else list(self.threshold)
             ),
             "normalize": self.normalize,
+            "layers": list(self.layers),
         }
 
     @classmethod
@@ -73,6 +75,7 @@ class Metadata:
             max_length=int(data["maxLength"]),
             threshold=_threshold(data.get("threshold", DEFAULT_THRESHOLD)),
             normalize=bool(data.get("normalize", True)),
+            layers=tuple(int(i) for i in data.get("layers", [-1])),
         )
 
 

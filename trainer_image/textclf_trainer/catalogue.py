@@ -31,6 +31,9 @@ FINE_TUNING = frozenset({HF_ADVANCED, HF_LORA})
 """The Trainer templates: they train on every DDP rank, select checkpoints and stop early on a
 validation split (so one is held out for them automatically on large data)."""
 
+AUTO = "auto"
+"""embedding-logreg's ``layers``: chosen by cross-validation on the training rows."""
+
 TUNED = "tuned"
 """``multi_label_threshold``: one threshold per concept, tuned on the validation split."""
 
@@ -183,7 +186,7 @@ _LOGREG: dict[str, Any] = {
     "additionalProperties": False,
 }
 
-LOGREG_CS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+LOGREG_CS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0)
 """The C grid embedding-logreg cross-validates over when the run sets no C."""
 
 _SHARED_TRAINER_DEFAULTS: dict[str, Any] = {
@@ -280,9 +283,10 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
         "name": EMBEDDING_LOGREG,
         "description": (
             "Frozen sentence embeddings (mean pooling, L2-normalised) of a backbone encoder, and a "
-            "scikit-learn logistic regression on top (one per concept for multi-label), its C "
-            "cross-validated on the training rows unless logreg.C is set. Seconds to minutes on a "
-            "CPU; a strong baseline with little data."
+            "scikit-learn logistic regression on top (one per concept for multi-label); its C and "
+            "which layers are pooled (the top one, or the last four side by side) are "
+            "cross-validated on the training rows unless set. Seconds to minutes on a CPU; a "
+            "strong baseline with little data."
         ),
         "defaults": {
             "seed": 42,
@@ -292,6 +296,7 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
             "tokenizer_config": {},
             "batch_size": 32,
             "normalize": True,
+            "layers": AUTO,
             "logreg": {
                 "Cs": list(LOGREG_CS),
                 "cv_folds": 5,
@@ -306,6 +311,20 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
                 "tokenizer_config": _TOKENIZER_CONFIG,
                 "batch_size": _COUNT,
                 "normalize": {"type": "boolean", "description": "L2-normalise embeddings."},
+                "layers": {
+                    "description": "Hidden layers whose pooled vectors are put side by side (-1 is "
+                    "the top layer, -2 the one under it); auto: the top layer or the last four, "
+                    "whichever cross-validates better on the training rows.",
+                    "oneOf": [
+                        {"const": AUTO},
+                        {
+                            "type": "array",
+                            "items": {"type": "integer", "maximum": -1},
+                            "minItems": 1,
+                            "uniqueItems": True,
+                        },
+                    ],
+                },
                 "logreg": _LOGREG,
             },
         ),

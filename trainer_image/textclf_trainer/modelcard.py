@@ -173,6 +173,7 @@ def render(
     lines += [
         "Per-concept metrics, confusion matrix and ROC/PR curves: `metrics.json`.",
         _decision(metadata),
+        *_features(metadata),
         "",
     ]
     lines += [
@@ -192,6 +193,18 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def _features(metadata: artifacts.Metadata) -> list[str]:
+    """What embedding-logreg's head reads: which pooled layers, normalised or not."""
+    if metadata.kind != "embedding-logreg":
+        return []
+    layers = ", ".join(str(i) for i in metadata.layers)
+    norm = ", each L2-normalised" if metadata.normalize else ""
+    return [
+        f"The head reads the frozen encoder's mean-pooled hidden layers {layers} (-1 is the top"
+        f"{norm}), side by side."
+    ]
 
 
 def _decision(metadata: artifacts.Metadata) -> str:

@@ -84,8 +84,13 @@ class Predictor:
         self.device = device or hardware.device()
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
         self._head: dict[str, npt.NDArray[np.float32]] | None = None
+        self.model: torch.nn.Module
         if self.metadata.kind == "embedding-logreg":
-            self.model = transformers.AutoModel.from_pretrained(str(folder))
+            self.model = embeddings.SentenceEncoder(
+                transformers.AutoModel.from_pretrained(str(folder)),
+                self.metadata.layers,
+                normalize=self.metadata.normalize,
+            )
             self._head = safetensors.numpy.load_file(str(folder / artifacts.HEAD))
         else:
             self.model = transformers.AutoModelForSequenceClassification.from_pretrained(
@@ -134,10 +139,8 @@ class Predictor:
         if self._head is None:
             logits: npt.NDArray[np.float32] = output.numpy()
             return logits
-        # embedding-logreg: the frozen encoder's sentence vector, then the logistic regression.
-        vectors = embeddings.sentence_vectors(
-            output, inputs["attention_mask"], normalize=self.metadata.normalize
-        ).numpy()
+        # embedding-logreg: the frozen encoder's sentence vectors, then the logistic regression.
+        vectors = output.numpy()
         result: npt.NDArray[np.float32] = (
             vectors @ self._head["weight"].T + self._head["bias"]
         ).astype(np.float32)

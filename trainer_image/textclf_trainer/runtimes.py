@@ -1,8 +1,8 @@
 """How a loaded encoder runs a tokenised batch: plain PyTorch, PyTorch under bf16 autocast, or ONNX Runtime.
 
-The predictor tokenises and post-processes (pooling, the logistic-regression head, softmax or sigmoid);
-a runtime only maps ``input_ids``/``attention_mask`` to the encoder's output (logits for a
-sequence-classification model, the last hidden state for embedding-logreg's frozen encoder), so every
+The predictor tokenises and post-processes (the logistic-regression head, softmax or sigmoid);
+a runtime only maps ``input_ids``/``attention_mask`` to the model's output (logits for a
+sequence-classification model, the sentence vectors of embedding-logreg's ``SentenceEncoder``), so every
 runtime serves every artifact kind with the same post-processing.
 
 - ``torch`` (default): fp32 under ``torch.inference_mode``. With ``precision="auto"`` batches of two or
@@ -60,7 +60,9 @@ def native_bf16(device: str) -> bool:
 
 def _output(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     out = model(input_ids=input_ids, attention_mask=attention_mask)
-    tensor: torch.Tensor = out.logits if hasattr(out, "logits") else out.last_hidden_state
+    if isinstance(out, torch.Tensor):  # embeddings.SentenceEncoder
+        return out
+    tensor: torch.Tensor = out.logits
     return tensor
 
 
@@ -98,7 +100,7 @@ class OnnxRuntime:
 
         example = torch.ones((2, 8), dtype=torch.long)
         model = model.to("cpu").eval()
-        output = "output"  # logits, or embedding-logreg's last hidden state
+        output = "output"  # logits, or embedding-logreg's sentence vectors
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
