@@ -3,7 +3,8 @@
 A Hugging Face model folder (``config.json`` with ``id2label``/``label2id``, weights as safetensors,
 the tokenizer) plus:
 
-- ``textclf.json``: how to run it (``kind``, concepts, multi-label, threshold, max length), so that
+- ``textclf.json``: how to run it (``kind``, concepts, multi-label, threshold, max length; for
+  embedding-logreg the pooled ``layers`` and ``normalize``), so that
   ``predictor`` treats every template alike; a multi-label model's ``threshold`` is one number for
   every concept or a list with one per concept (tuned on the run's validation split);
 - ``head.safetensors`` (embedding-logreg only): the logistic-regression weights as tensors, no pickle;

@@ -310,11 +310,15 @@ _TEMPLATES: dict[str, dict[str, Any]] = {
                 "model_config": _MODEL_CONFIG,
                 "tokenizer_config": _TOKENIZER_CONFIG,
                 "batch_size": _COUNT,
-                "normalize": {"type": "boolean", "description": "L2-normalise embeddings."},
+                "normalize": {
+                    "type": "boolean",
+                    "description": "L2-normalise each pooled layer's vector.",
+                },
                 "layers": {
                     "description": "Hidden layers whose pooled vectors are put side by side (-1 is "
                     "the top layer, -2 the one under it); auto: the top layer or the last four, "
-                    "whichever cross-validates better on the training rows.",
+                    "whichever cross-validates better on the training rows (also when logreg.C is "
+                    "set; set layers for a single fit).",
                     "oneOf": [
                         {"const": AUTO},
                         {

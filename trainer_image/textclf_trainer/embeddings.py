@@ -44,7 +44,8 @@ def depth(model: Any) -> int:
 
 class SentenceEncoder(torch.nn.Module):
     """A transformers ``AutoModel`` that returns sentence vectors: for each of ``layers`` (indices into
-    its hidden states, -1 the top), the pooled vector, concatenated in that order."""
+    its hidden states, -1 the top), the pooled vector (normalised on its own when asked, so k layers
+    give a vector of norm sqrt(k)), concatenated in that order."""
 
     def __init__(self, model: Any, layers: Sequence[int] = LAST, *, normalize: bool) -> None:
         super().__init__()
@@ -53,11 +54,12 @@ class SentenceEncoder(torch.nn.Module):
         self.normalize = normalize
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        top_only = self.layers == LAST
+        # Always the hidden states, even for the top layer alone: the same tensor whichever set a
+        # head was trained on (a model may finish ``last_hidden_state`` with a norm of its own).
         out = self.model(
-            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=not top_only
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
         )
-        hidden = (out.last_hidden_state,) if top_only else out.hidden_states
+        hidden = out.hidden_states
         vectors = [
             sentence_vectors(hidden[i], attention_mask, normalize=self.normalize)
             for i in self.layers

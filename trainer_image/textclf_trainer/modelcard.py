@@ -199,11 +199,14 @@ def _features(metadata: artifacts.Metadata) -> list[str]:
     """What embedding-logreg's head reads: which pooled layers, normalised or not."""
     if metadata.kind != "embedding-logreg":
         return []
+    norm = " L2-normalised" if metadata.normalize else ""
+    if metadata.layers == (-1,):
+        return [f"The head reads the frozen encoder's mean-pooled{norm} top layer."]
     layers = ", ".join(str(i) for i in metadata.layers)
-    norm = ", each L2-normalised" if metadata.normalize else ""
+    each = " (each L2-normalised)" if metadata.normalize else ""
     return [
-        f"The head reads the frozen encoder's mean-pooled hidden layers {layers} (-1 is the top"
-        f"{norm}), side by side."
+        f"The head reads the frozen encoder's mean-pooled hidden layers {layers}{each} side by "
+        "side; -1 is the top."
     ]
 
 

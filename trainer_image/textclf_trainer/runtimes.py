@@ -180,7 +180,8 @@ def make(
     precision: Precision = "auto",
     threads: int | None = None,
 ) -> Runtime:
-    """The runtime ``name`` for a loaded transformers model."""
+    """The runtime ``name`` for a loaded model (a transformers model, or embedding-logreg's
+    ``embeddings.SentenceEncoder`` around one)."""
     if name == "auto":
         if device.type != "cpu":
             return TorchRuntime(model, device, precision)

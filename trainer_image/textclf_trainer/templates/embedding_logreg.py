@@ -3,18 +3,23 @@
 The encoder is not trained; texts are embedded once (mean pooling, L2-normalised by default) and a
 ``LogisticRegression`` is fitted on the vectors (multinomial for single-label, one binary model per
 concept for multi-label). Which hidden layers are pooled is chosen on the training rows like C is
-(``layers: auto``): the top layer alone, or the last four side by side, whichever scores the better
-cross-validated log loss. Measured (``bench/RESULTS.md``), the last four win on SST-2, TREC and SMS
-spam (TREC +4.8 points) and the top layer on Banking77, and cross-validation picked the better one on
-all four. The head is saved as ``head.safetensors`` (``weight`` [concepts, hidden],
-``bias`` [concepts]) so loading it needs no pickle: softmax(weight @ x + bias) for single-label,
-sigmoid for multi-label. A binary sklearn model (one coefficient row) is written as the equivalent
-two-row softmax (rows -w/2 and w/2), so every single-label head reads the same way.
+(``layers: auto``): the top layer alone, or the last four side by side, the wider set only when its
+cross-validated log loss is better by more than ``MARGIN`` (it costs four times the head and the
+hidden states at serving). Measured (``bench/RESULTS.md``), the last four win on SST-2, TREC and
+SMS spam and the top layer on Banking77, and cross-validation picked the better one on all four.
+A run that sets ``logreg.C`` still cross-validates the layer sets at that C; setting ``layers`` too
+makes it one fit.
+
+The head is saved as ``head.safetensors`` (``weight`` [concepts, hidden x layers], ``bias``
+[concepts]) so loading it needs no pickle: softmax(weight @ x + bias) for single-label, sigmoid for
+multi-label. A binary sklearn model (one coefficient row) is written as the equivalent two-row
+softmax (rows -w/2 and w/2), so every single-label head reads the same way.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,7 +41,12 @@ from textclf_trainer import (
 from textclf_trainer.templates import base
 
 LAYER_CHOICES = (embeddings.LAST, (-4, -3, -2, -1))
-"""What ``layers: auto`` chooses between: the top layer, or the last four (where the encoder has four)."""
+"""What ``layers: auto`` chooses between, narrowest first: the top layer, or the last four (where the
+encoder has four). Each set is within the last one, whose vectors are computed once."""
+
+MARGIN = 0.01
+"""A wider layer set is kept only if its cross-validated log loss is lower by more than this share of
+the narrower one's: a tie keeps the smaller head and the cheaper forward pass."""
 
 
 def layer_choices(layers: Any, encoder_depth: int) -> list[tuple[int, ...]]:
@@ -80,6 +90,7 @@ def _model(job: base.TrainJob, *, scored: bool) -> Any:
 
 
 def _fold_scores(scores: Any) -> Any:
+    """Folds first: sklearn's legacy ``{class: [folds, Cs, ...]}``, or the newer array."""
     return next(iter(scores.values())) if isinstance(scores, dict) else scores
 
 
@@ -87,7 +98,6 @@ def cv_score(model: Any) -> float:
     """Mean cross-validated log loss (negated) at the chosen C, averaged over a multi-label model's
     concepts; a concept constant in the training rows has no score and is left out."""
     per_model = [
-        # scores_: {class: [folds, Cs]} (sklearn's legacy form), or [folds, l1 ratios, Cs]
         float(np.max(np.mean(_fold_scores(e.scores_), axis=0)))
         for e in getattr(model, "estimators_", [model])
         if hasattr(e, "scores_")
@@ -109,7 +119,11 @@ def columns(widest: tuple[int, ...], layers: tuple[int, ...], width: int) -> lis
 
 
 def fit(
-    job: base.TrainJob, vectors: npt.NDArray[np.float32], y: Any, choices: list[tuple[int, ...]]
+    job: base.TrainJob,
+    vectors: npt.NDArray[np.float32],
+    y: Any,
+    choices: list[tuple[int, ...]],
+    on_fit: Callable[[int, int], None] | None = None,  # (choices fitted, choices in all)
 ) -> tuple[Any, tuple[int, ...], list[dict[str, Any]]]:
     """The fitted head, the layers it reads and each choice's CV score (when there was a choice).
     ``vectors`` hold the layers of the last (widest) choice side by side."""
@@ -119,12 +133,14 @@ def fit(
         return _fit(_model(job, scored=False), vectors, y), widest, []
     best: tuple[float, Any, tuple[int, ...]] | None = None
     scores: list[dict[str, Any]] = []
-    for layers in choices:
+    for done, layers in enumerate(choices, start=1):
         model = _fit(_model(job, scored=True), vectors[:, columns(widest, layers, width)], y)
         score = cv_score(model)
         scores.append({"layers": list(layers), "cv_neg_log_loss": round(score, 5)})
-        if best is None or score > best[0]:
+        if best is None or score > best[0] + MARGIN * abs(best[0]):
             best = (score, model, layers)
+        if on_fit:
+            on_fit(done, len(choices))
     assert best is not None
     return best[1], best[2], scores
 
@@ -169,8 +185,16 @@ def train(job: base.TrainJob) -> artifacts.Metadata:
     sentences = embeddings.SentenceEncoder(encoder, choices[-1], normalize=normalize)
     sentences.to(hardware.device())
 
+    texts = len(job.train.texts)
+    # One plain fit is quick next to embedding; cross-validated fits take about as long as it.
+    cross_validated = len(choices) > 1 or "C" not in (job.params.get("logreg") or {})
+    fitting = texts if cross_validated else max(1, texts // 10)
+
     def on_batch(done: int, total: int) -> None:
-        job.tracker.step(done, total + max(1, total // 10))  # the fit is the last tenth
+        job.tracker.step(done, texts + fitting)
+
+    def on_fit(done: int, total: int) -> None:
+        job.tracker.step(texts + fitting * done // total, texts + fitting)
 
     with memory.guard(job.params, "batch_size"):
         vectors = embeddings.encode(
@@ -182,7 +206,7 @@ def train(job: base.TrainJob) -> artifacts.Metadata:
             on_batch=on_batch,
         )
     y = evaluation.targets(job.train.labels, job.concepts, job.multi_label)
-    model, layers, scores = fit(job, vectors, y, choices)
+    model, layers, scores = fit(job, vectors, y, choices, on_fit)
     weight, bias = head_tensors(model, job.multi_label)
     job.log.add(
         {
