@@ -32,7 +32,7 @@ def test_digest_is_stable_and_checks_content(tmp_path: pathlib.Path) -> None:
         artifacts.verify(tmp_path / "two")
 
 
-def test_metadata_round_trip(tmp_path: pathlib.Path) -> None:
+def _metadata(**changes: object) -> artifacts.Metadata:
     metadata = artifacts.Metadata(
         kind="embedding-logreg",
         template="embedding-logreg",
@@ -40,6 +40,11 @@ def test_metadata_round_trip(tmp_path: pathlib.Path) -> None:
         multi_label=True,
         max_length=64,
     )
+    return dataclasses.replace(metadata, **changes)  # type: ignore[arg-type]
+
+
+def test_metadata_round_trip(tmp_path: pathlib.Path) -> None:
+    metadata = _metadata()
     artifacts.write_metadata(tmp_path, metadata)
     assert artifacts.read_metadata(tmp_path) == metadata
     per_concept = dataclasses.replace(metadata, threshold=(0.35, 0.6))
@@ -51,14 +56,7 @@ def test_metadata_round_trip(tmp_path: pathlib.Path) -> None:
 def test_metadata_keeps_the_pooled_layers_and_reads_old_artifacts_as_the_top_one(
     tmp_path: pathlib.Path,
 ) -> None:
-    metadata = artifacts.Metadata(
-        kind="embedding-logreg",
-        template="embedding-logreg",
-        concepts=("a", "b"),
-        multi_label=False,
-        max_length=64,
-        layers=(-4, -3, -2, -1),
-    )
+    metadata = _metadata(multi_label=False, layers=(-4, -3, -2, -1))
     artifacts.write_metadata(tmp_path, metadata)
     assert artifacts.read_metadata(tmp_path) == metadata
     written = json.loads((tmp_path / artifacts.METADATA).read_text())
