@@ -93,6 +93,7 @@ def template_arm(
         (r["trainer"]["train_runtime"] for r in records if "train_runtime" in r.get("trainer", {})),
         None,
     )
+    logreg = next((r["logreg"] for r in records if "logreg" in r), None)  # embedding-logreg
     test = outcome.metrics.test
     assert test is not None
     full = json.loads((out / "metrics.json").read_text())["splits"]["test"]
@@ -102,6 +103,7 @@ def template_arm(
         "micro_f1": full.get("micro_f1"),
         "train_seconds": train_seconds,
         "end_to_end_seconds": total,
+        "logreg": logreg and {k: v for k, v in logreg.items() if k != "n_iter"},
         "accuracy": test.accuracy,
         "macro_f1": test.macro_f1,
         "macro_roc_auc": test.macro_roc_auc,
