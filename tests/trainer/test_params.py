@@ -67,3 +67,22 @@ def test_multi_label_from_flag_or_separator() -> None:
 def test_every_template_default_is_valid() -> None:
     for name in catalogue.names():
         assert params.effective(name, None)["seed"] == 42
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        (
+            [0],
+            "[0] fits none of its forms: 'auto' was expected; or item 0: 0 is greater than the maximum of -1",
+        ),
+        ([-1, -1], "'auto' was expected; or [-1, -1] has non-unique elements"),
+        ("top", "'auto' was expected; or 'top' is not of type 'array'"),
+    ],
+)
+def test_a_value_of_several_forms_says_why_it_fits_none(bad: object, why: str) -> None:
+    """Each form's own reason, not only jsonschema's "is not valid under any of the given schemas"."""
+    with pytest.raises(errors.UserError) as caught:
+        params.effective("embedding-logreg", {"layers": bad})
+    assert caught.value.message.startswith("params.layers: ")
+    assert why in caught.value.message

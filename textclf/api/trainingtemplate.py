@@ -11,6 +11,7 @@ import copy
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import jsonschema
 import pydantic
 
 from textclf.api import common
@@ -92,6 +93,42 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     },
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
+
+
+def params_problem(schema: Mapping[str, Any], params: Mapping[str, Any]) -> str | None:
+    """The first thing ``schema`` refuses in ``params`` (merged ones), as ``params.<key>: <why>``
+    with how many more there are; None when it refuses nothing. The trainer and the SDKs word a
+    refusal alike."""
+    validator = jsonschema.Draft202012Validator(dict(schema))
+    problems = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
+    if not problems:
+        return None
+    first = problems[0]
+    where = ".".join(["params", *(str(p) for p in first.absolute_path)])
+    more = f" (and {len(problems) - 1} more)" if problems[1:] else ""
+    return f"{where}: {_why(first)}{more}"
+
+
+def _why(error: jsonschema.ValidationError) -> str:
+    """In words a user can act on: for a value that may take several forms, why it fits none of
+    them (jsonschema's own message only says that it does not)."""
+    if error.validator == "additionalProperties":
+        return f"unknown key ({error.message})"
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        first_per_form: dict[Any, jsonschema.ValidationError] = {}
+        for sub in error.context:
+            first_per_form.setdefault(sub.relative_schema_path[0], sub)
+        reasons = "; or ".join(
+            (
+                "item " + ".".join(str(p) for p in sub.relative_path) + ": "
+                if sub.relative_path
+                else ""
+            )
+            + sub.message
+            for sub in first_per_form.values()
+        )
+        return f"{error.instance!r} fits none of its forms: {reasons}"
+    return error.message
 
 
 def merge_params(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,6 @@ import pathlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
-import jsonschema
 import kubernetes
 
 from textclf.api import (
@@ -301,19 +300,9 @@ class ClusterBackend:
         if not schema:
             return
         merged = templates_api.merge_params(spec.get("defaults") or {}, params)
-        problems = sorted(
-            jsonschema.Draft202012Validator(schema).iter_errors(merged),
-            key=lambda e: list(e.absolute_path),
-        )
-        if problems:
-            first = problems[0]
-            where = ".".join(str(p) for p in first.absolute_path) or "params"
-            what = (
-                f"unknown key ({first.message})"
-                if first.validator == "additionalProperties"
-                else first.message
-            )
-            raise ValueError(f"{where}: {what}")
+        problem = templates_api.params_problem(schema, merged)
+        if problem:
+            raise ValueError(problem)
 
     # --- training --------------------------------------------------------------------------------
 

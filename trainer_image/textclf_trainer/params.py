@@ -12,8 +12,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
-
 from textclf.api import trainingtemplate
 from textclf_trainer import catalogue, errors
 
@@ -26,10 +24,6 @@ BACKBONE_KEY = "pretrained_model_name_or_path"
 merge = trainingtemplate.merge_params
 
 
-def _path(error: jsonschema.ValidationError) -> str:
-    return ".".join(["params", *(str(p) for p in error.absolute_path)])
-
-
 def effective(template: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
     """Defaults merged with ``params`` and validated; raises ``INVALID_PARAMS`` naming the key."""
     spec = catalogue.get(template)
@@ -38,17 +32,9 @@ def effective(template: str, params: Mapping[str, Any] | None) -> dict[str, Any]
             f"template {template!r} is unknown; known: {', '.join(catalogue.names())}"
         )
     merged = merge(spec["defaults"], params or {})
-    validator = jsonschema.Draft202012Validator(spec["paramsSchema"])
-    problems = sorted(validator.iter_errors(merged), key=lambda e: list(e.absolute_path))
-    if problems:
-        first = problems[0]
-        detail = first.message
-        if first.validator == "additionalProperties":
-            detail = f"unknown key ({first.message})"
-        raise errors.invalid_params(
-            f"{_path(first)}: {detail}"
-            + (f" (and {len(problems) - 1} more)" if problems[1:] else "")
-        )
+    problem = trainingtemplate.params_problem(spec["paramsSchema"], merged)
+    if problem:
+        raise errors.invalid_params(problem)
     return merged
 
 
