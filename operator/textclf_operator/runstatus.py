@@ -106,6 +106,11 @@ def last_finished(pods: Sequence[Mapping[str, Any]], phase: str) -> Mapping[str,
     return max(done, key=lambda p: str((terminated(p) or {}).get("finishedAt") or ""))
 
 
+OOM_KILLED = "OOMKilled"
+"""A container's terminated reason when the kernel killed it at its memory limit: out of host
+memory is the run's to fix (its memory, its batch size), like out of GPU memory (exit 16), so the
+failure says so instead of a bare exit 137."""
+
 POD_WAIT = datetime.timedelta(seconds=60)
 """How long a failed Job's verdict waits for its failed Pod to show in the watch."""
 
@@ -153,6 +158,17 @@ def _failure(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> _Stat
             detail or codes.DetailCode.INTERNAL_ERROR,
             conds.REASON_USER_ERROR,
             said or f"the trainer exited with {exit_code}",
+            result=result,
+        )
+    if last is not None and (terminated(last) or {}).get("reason") == OOM_KILLED:
+        return _State(
+            codes.StatusCode.FAILED,
+            codes.DetailCode.OUT_OF_MEMORY,
+            conds.REASON_USER_ERROR,
+            "the kernel killed the trainer for going over its memory limit (OOMKilled, exit "
+            f"{exit_code}): raise spec.resources.memory, or lower params.max_length or the batch "
+            "size (params.trainer_config.per_device_train_batch_size; batch_size for "
+            "embedding-logreg)",
             result=result,
         )
     if reason == "BackoffLimitExceeded":

@@ -416,7 +416,10 @@ class Cluster:
         message: str = "",
         *,
         disrupted: bool = False,
+        reason: str | None = None,
     ) -> None:
+        """The container terminated with ``exit_code`` (and the kubelet's ``reason``: Completed,
+        Error, OOMKilled ...)."""
         conditions = [{"type": "Ready", "status": "False"}]
         if disrupted:
             conditions.append(
@@ -445,7 +448,8 @@ class Cluster:
                             "state": {
                                 "terminated": {
                                     "exitCode": exit_code,
-                                    "reason": "Completed" if exit_code == 0 else "Error",
+                                    "reason": reason
+                                    or ("Completed" if exit_code == 0 else "Error"),
                                     "message": message,
                                     "startedAt": self._now(),
                                     "finishedAt": self._now(),

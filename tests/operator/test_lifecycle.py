@@ -223,6 +223,21 @@ def test_retries_run_out(operator: handlers.Runtime, cluster: Cluster, template:
     assert "137" in failed["description"]
 
 
+def test_killed_at_its_memory_limit(
+    operator: handlers.Runtime, cluster: Cluster, template: str
+) -> None:
+    """The kubelet reports OOMKilled: the run is out of memory, the user's to fix, not a bare 137."""
+    cluster.create_model()
+    cluster.create_run("hungry", backoffLimit=0)
+    pod = cluster.pending_pod("hungry")
+    cluster.start_pod(pod)
+    cluster.finish_pod(pod, 137, "", reason="OOMKilled")
+    failed = cluster.wait_code("hungry", codes.StatusCode.FAILED)
+    assert failed["detailCode"] == codes.DetailCode.OUT_OF_MEMORY
+    assert "spec.resources.memory" in failed["description"]
+    assert _condition(failed, "Failed")["reason"] == "UserError"
+
+
 def test_deadline(operator: handlers.Runtime, cluster: Cluster, template: str) -> None:
     cluster.create_model()
     cluster.create_run("slow", activeDeadlineSeconds=2)

@@ -93,6 +93,24 @@ def test_failures_map_to_detail_codes(
     assert status.completion_time is not None
 
 
+def test_a_trainer_killed_at_its_memory_limit_is_the_runs_to_fix() -> None:
+    """OOMKilled (exit 137) on the last attempt: out of memory, naming what to raise or lower,
+    not a bare backoff failure."""
+    pod = _pod("Failed", exitCode=137, reason="OOMKilled", finishedAt="2026-11-25T12:01:00Z")
+    status = _compute(_job(("Failed", "BackoffLimitExceeded")), [pod])
+    assert (status.code, status.detail_code) == (
+        codes.StatusCode.FAILED,
+        codes.DetailCode.OUT_OF_MEMORY,
+    )
+    assert "spec.resources.memory" in (status.description or "")
+    assert "OOMKilled" in (status.description or "")
+    other = _pod("Failed", exitCode=137, reason="Error", finishedAt="2026-11-25T12:01:00Z")
+    status = _compute(_job(("Failed", "BackoffLimitExceeded")), [other])
+    assert (
+        status.detail_code == codes.DetailCode.BACKOFF_LIMIT_EXCEEDED
+    )  # SIGKILL for another cause
+
+
 def test_complete_without_result_says_so() -> None:
     pod = _pod("Succeeded", exitCode=0, finishedAt="2026-11-25T12:01:00Z")
     status = _compute(_job(("Complete", "")), [pod])
