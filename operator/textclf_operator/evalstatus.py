@@ -88,6 +88,12 @@ def _failure(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> _Stat
         detail = modelevaluation.detail_of(trainer_detail or codes.DetailCode.INTERNAL_ERROR)
         message = said or f"the evaluator exited with {exit_code}"
         return _State(Code.FAILED, detail, conds.REASON_USER_ERROR, message, result)
+    if runstatus.oom_killed(last):
+        message = (
+            "the kernel killed the evaluator for going over its memory limit (OOMKilled, exit "
+            f"{exit_code}): raise spec.resources.memory"
+        )
+        return _State(Code.FAILED, Detail.OUT_OF_MEMORY, conds.REASON_USER_ERROR, message, result)
     if reason == "BackoffLimitExceeded":
         tail = f"; the last attempt exited with {exit_code}" if exit_code is not None else ""
         return _State(

@@ -115,6 +115,11 @@ POD_WAIT = datetime.timedelta(seconds=60)
 """How long a failed Job's verdict waits for its failed Pod to show in the watch."""
 
 
+def oom_killed(pod: Mapping[str, Any] | None) -> bool:
+    """Whether the kernel killed the container at its memory limit."""
+    return pod is not None and (terminated(pod) or {}).get("reason") == OOM_KILLED
+
+
 def _failed_pod_unseen(
     job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], now: datetime.datetime
 ) -> bool:
@@ -160,7 +165,7 @@ def _failure(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> _Stat
             said or f"the trainer exited with {exit_code}",
             result=result,
         )
-    if last is not None and (terminated(last) or {}).get("reason") == OOM_KILLED:
+    if oom_killed(last):
         return _State(
             codes.StatusCode.FAILED,
             codes.DetailCode.OUT_OF_MEMORY,

@@ -47,6 +47,7 @@ class DetailCode(enum.StrEnum):
     INVALID_DATA_TOLERANCE_EXCEEDED = "MODEL-EVALUATION-INVALID-DATA-TOLERANCE-EXCEEDED"
     DATA_UNREADABLE = "MODEL-EVALUATION-DATA-UNREADABLE"
     DATA_LEAKAGE = "MODEL-EVALUATION-DATA-LEAKAGE"
+    OUT_OF_MEMORY = "MODEL-EVALUATION-OUT-OF-MEMORY"
     TIMED_OUT = "MODEL-EVALUATION-TIMED-OUT"
     BACKOFF_LIMIT_EXCEEDED = "MODEL-EVALUATION-BACKOFF-LIMIT-EXCEEDED"
     JOB_LOST = "MODEL-EVALUATION-JOB-LOST"
@@ -66,6 +67,7 @@ DESCRIPTIONS: dict[str, str] = {
     DetailCode.INVALID_DATA_TOLERANCE_EXCEEDED: "Too many invalid rows in the dataset",
     DetailCode.DATA_UNREADABLE: "The dataset could not be read",
     DetailCode.DATA_LEAKAGE: "Evaluation data leaks from the training data",
+    DetailCode.OUT_OF_MEMORY: "Evaluation ran out of memory",
     DetailCode.TIMED_OUT: "Evaluation exceeded its deadline",
     DetailCode.BACKOFF_LIMIT_EXCEEDED: "Evaluation failed after all retries",
     DetailCode.JOB_LOST: "The evaluation Job was deleted",
