@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.operator.test_runstatus import T0, _job, _pod
+from tests.operator.observed import T0, job_with, pod_in
 from textclf.api import codes, modelevaluation
 from textclf_operator import evalstatus
 
@@ -17,12 +17,12 @@ EVALUATION = {"metadata": {"name": "e", "namespace": "n", "uid": "u", "generatio
 
 def _failed(job_reason: str, exit_code: int, pod_reason: str = "Error") -> Any:
     """The status of an evaluation whose Job failed for ``job_reason`` after a Pod that ended so."""
-    pod = _pod("Failed", exitCode=exit_code, reason=pod_reason, finishedAt="2026-11-25T12:01:00Z")
+    pod = pod_in("Failed", exitCode=exit_code, reason=pod_reason, finishedAt="2026-11-25T12:01:00Z")
     return evalstatus.compute(
         evalstatus.Observed(
             evaluation=EVALUATION,
             previous=modelevaluation.ModelEvaluationStatus(),
-            job=_job(("Failed", job_reason)),
+            job=job_with(("Failed", job_reason)),
             pods=[pod],
             now=T0 + datetime.timedelta(minutes=1),
         )

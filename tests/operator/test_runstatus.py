@@ -8,34 +8,11 @@ from typing import Any
 
 import pytest
 
+from tests.operator.observed import JOB, T0, job_with, pod_in
 from textclf.api import codes, trainingrun
 from textclf_operator import builders, runstatus
 
-T0 = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC)
 RUN = {"metadata": {"name": "r", "namespace": "n", "uid": "u", "generation": 1}}
-JOB = {"metadata": {"name": "r-train", "uid": "j"}, "spec": {}, "status": {}}
-
-
-def _pod(phase: str, **terminated: Any) -> dict[str, Any]:
-    state: dict[str, Any] = {"running": {"startedAt": "2026-11-25T12:00:05Z"}}
-    if terminated:
-        state = {"terminated": {"startedAt": "2026-11-25T12:00:05Z", **terminated}}
-    return {
-        "metadata": {"name": "p"},
-        "status": {
-            "phase": phase,
-            "containerStatuses": [{"name": builders.CONTAINER, "state": state}],
-        },
-    }
-
-
-def _job(*conditions: tuple[str, str]) -> dict[str, Any]:
-    return {
-        **JOB,
-        "status": {
-            "conditions": [{"type": t, "status": "True", "reason": r} for t, r in conditions]
-        },
-    }
 
 
 def _compute(
@@ -60,16 +37,18 @@ def _compute(
 
 
 def test_running_pod_is_training_and_idempotent() -> None:
-    first = _compute(JOB, [_pod("Running")])
+    first = _compute(JOB, [pod_in("Running")])
     assert first.code == codes.StatusCode.TRAINING
     assert first.start_time == datetime.datetime(2026, 11, 25, 12, 0, 5, tzinfo=datetime.UTC)
-    again = _compute(JOB, [_pod("Running")], previous=first, now=T0 + datetime.timedelta(minutes=5))
+    again = _compute(
+        JOB, [pod_in("Running")], previous=first, now=T0 + datetime.timedelta(minutes=5)
+    )
     assert again == first  # nothing changed, nothing to write
 
 
 def test_transition_time_moves_only_on_flip() -> None:
     queued = _compute(JOB, [])
-    training = _compute(JOB, [_pod("Running")], previous=queued, now=T0 + datetime.timedelta(1))
+    training = _compute(JOB, [pod_in("Running")], previous=queued, now=T0 + datetime.timedelta(1))
     by_type = {c.type: c for c in training.conditions}
     assert by_type["Running"].last_transition_time == T0 + datetime.timedelta(1)
     assert by_type["Succeeded"].last_transition_time == T0  # was False, still False
@@ -87,8 +66,8 @@ def test_transition_time_moves_only_on_flip() -> None:
 def test_failures_map_to_detail_codes(
     reason: str, exit_code: int, detail: codes.DetailCode
 ) -> None:
-    pod = _pod("Failed", exitCode=exit_code, finishedAt="2026-11-25T12:01:00Z")
-    status = _compute(_job(("Failed", reason)), [pod])
+    pod = pod_in("Failed", exitCode=exit_code, finishedAt="2026-11-25T12:01:00Z")
+    status = _compute(job_with(("Failed", reason)), [pod])
     assert (status.code, status.detail_code) == (codes.StatusCode.FAILED, detail)
     assert status.completion_time is not None
 
@@ -96,24 +75,24 @@ def test_failures_map_to_detail_codes(
 def test_a_trainer_killed_at_its_memory_limit_is_the_runs_to_fix() -> None:
     """OOMKilled (exit 137) on the last attempt: out of memory, naming what to raise or lower,
     not a bare backoff failure."""
-    pod = _pod("Failed", exitCode=137, reason="OOMKilled", finishedAt="2026-11-25T12:01:00Z")
-    status = _compute(_job(("Failed", "BackoffLimitExceeded")), [pod])
+    pod = pod_in("Failed", exitCode=137, reason="OOMKilled", finishedAt="2026-11-25T12:01:00Z")
+    status = _compute(job_with(("Failed", "BackoffLimitExceeded")), [pod])
     assert (status.code, status.detail_code) == (
         codes.StatusCode.FAILED,
         codes.DetailCode.OUT_OF_MEMORY,
     )
     assert "spec.resources.memory" in (status.description or "")
     assert "OOMKilled" in (status.description or "")
-    other = _pod("Failed", exitCode=137, reason="Error", finishedAt="2026-11-25T12:01:00Z")
-    status = _compute(_job(("Failed", "BackoffLimitExceeded")), [other])
+    other = pod_in("Failed", exitCode=137, reason="Error", finishedAt="2026-11-25T12:01:00Z")
+    status = _compute(job_with(("Failed", "BackoffLimitExceeded")), [other])
     assert (
         status.detail_code == codes.DetailCode.BACKOFF_LIMIT_EXCEEDED
     )  # SIGKILL for another cause
 
 
 def test_complete_without_result_says_so() -> None:
-    pod = _pod("Succeeded", exitCode=0, finishedAt="2026-11-25T12:01:00Z")
-    status = _compute(_job(("Complete", "")), [pod])
+    pod = pod_in("Succeeded", exitCode=0, finishedAt="2026-11-25T12:01:00Z")
+    status = _compute(job_with(("Complete", "")), [pod])
     assert status.code == codes.StatusCode.TRAINED
     assert status.metrics is None
     assert "no result" in (status.description or "")
@@ -123,11 +102,11 @@ def test_lost_job_fails_but_a_finished_run_keeps_its_status() -> None:
     queued = _compute(JOB, [])
     lost = _compute(None, [], previous=queued, job_lost=True)
     assert lost.detail_code == codes.DetailCode.JOB_LOST
-    done = _compute(_job(("Complete", "")), [], previous=queued)
+    done = _compute(job_with(("Complete", "")), [], previous=queued)
     assert _compute(None, [], previous=done, job_lost=True) == done  # TTL cleaned the Job up
 
 
-def test_invalid_spec_makes_no_job() -> None:
+def test_invalid_spec_makes_nojob() -> None:
     status = _compute(None, [], invalid="spec.template: TrainingTemplate 'x' does not exist")
     assert status.detail_code == codes.DetailCode.INVALID_PARAMS
     assert status.job_name is None
@@ -135,21 +114,21 @@ def test_invalid_spec_makes_no_job() -> None:
 
 
 def test_a_pod_that_ended_keeps_status_until_the_job_decides() -> None:
-    training = _compute(JOB, [_pod("Running")])
-    ended = _pod("Failed", exitCode=20, finishedAt="2026-11-25T12:01:00Z")
+    training = _compute(JOB, [pod_in("Running")])
+    ended = pod_in("Failed", exitCode=20, finishedAt="2026-11-25T12:01:00Z")
     assert _compute(JOB, [ended], previous=training) == training  # no flap back to QUEUED
 
 
 def test_a_verdict_stands_when_pods_vanish() -> None:
-    pod = _pod(
+    pod = pod_in(
         "Failed",
         exitCode=11,
         finishedAt="2026-11-25T12:01:00Z",
         message='{"code":"MODEL-TRAINING-FAILED","detailCode":"MODEL-TRAINING-NO-DATA","message":"empty"}',
     )
-    failed = _compute(_job(("Failed", "PodFailurePolicy")), [pod])
+    failed = _compute(job_with(("Failed", "PodFailurePolicy")), [pod])
     assert failed.detail_code == codes.DetailCode.NO_DATA
-    later = _compute(_job(("Failed", "PodFailurePolicy")), [], previous=failed)
+    later = _compute(job_with(("Failed", "PodFailurePolicy")), [], previous=failed)
     assert later == failed
 
 
@@ -195,7 +174,7 @@ def test_pending_pod_says_why() -> None:
 
 
 def test_pods_not_yet_seen_keep_the_status() -> None:
-    training = _compute(JOB, [_pod("Running")])
+    training = _compute(JOB, [pod_in("Running")])
     job = {**JOB, "status": {"active": 1}}
     assert _compute(job, [], previous=training) == training  # no QUEUED while the cache fills
 
@@ -219,13 +198,13 @@ def test_a_finished_job_expires_only_once_its_result_is_in_the_status() -> None:
 
 def test_a_failed_job_waits_for_its_failed_pod_before_the_verdict() -> None:
     """The Job's Failed event came first: no INTERNAL_ERROR frozen in place of the user error."""
-    training = _compute(JOB, [_pod("Running")])
-    job = _job(("Failed", "PodFailurePolicy"))
+    training = _compute(JOB, [pod_in("Running")])
+    job = job_with(("Failed", "PodFailurePolicy"))
     job["status"]["failed"] = 1
     job["status"]["conditions"][0]["lastTransitionTime"] = "2026-11-25T12:01:00Z"
     soon = T0 + datetime.timedelta(minutes=1, seconds=5)
-    assert _compute(job, [_pod("Running")], previous=training, now=soon) == training
-    pod = _pod("Failed", exitCode=11, finishedAt="2026-11-25T12:01:00Z")
+    assert _compute(job, [pod_in("Running")], previous=training, now=soon) == training
+    pod = pod_in("Failed", exitCode=11, finishedAt="2026-11-25T12:01:00Z")
     verdict = _compute(job, [pod], previous=training, now=soon)
     assert (verdict.code, verdict.detail_code) == (
         codes.StatusCode.FAILED,
@@ -236,7 +215,7 @@ def test_a_failed_job_waits_for_its_failed_pod_before_the_verdict() -> None:
     given_up = _compute(job, [], previous=training, now=late)
     assert given_up.code == codes.StatusCode.FAILED
     # a deadline kills the Pods itself: nothing to wait for
-    deadline = _job(("Failed", "DeadlineExceeded"))
+    deadline = job_with(("Failed", "DeadlineExceeded"))
     deadline["status"]["failed"] = 1
     timed_out = _compute(deadline, [], previous=training, now=soon)
     assert timed_out.detail_code == codes.DetailCode.TIMED_OUT

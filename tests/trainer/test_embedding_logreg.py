@@ -117,3 +117,14 @@ def test_a_tie_keeps_the_top_layer() -> None:
     assert layers == (-1,)
     top_score, four_score = (s["cv_neg_log_loss"] for s in scores)
     assert abs(four_score - top_score) <= el.MARGIN * abs(top_score)
+
+
+def test_one_layer_set_is_one_fit_and_still_reports_it() -> None:
+    rng = np.random.default_rng(2)
+    y = np.repeat(["a", "b"], 30)
+    vectors = (np.eye(2)[np.repeat([0, 1], 30)] + rng.normal(0, 0.5, (60, 2))).astype(np.float32)
+    fitted: list[tuple[int, int]] = []
+    _, layers, scores = el.fit(
+        _job(multi_label=False), vectors, y, [(-1,)], lambda d, t: fitted.append((d, t))
+    )
+    assert (layers, scores, fitted) == ((-1,), [], [(1, 1)])

@@ -130,7 +130,10 @@ def fit(
     widest = choices[-1]
     width = vectors.shape[1] // len(widest)
     if len(choices) == 1:
-        return _fit(_model(job, scored=False), vectors, y), widest, []
+        model = _fit(_model(job, scored=False), vectors, y)
+        if on_fit:
+            on_fit(1, 1)
+        return model, widest, []
     best: tuple[float, Any, tuple[int, ...]] | None = None
     scores: list[dict[str, Any]] = []
     for done, layers in enumerate(choices, start=1):
