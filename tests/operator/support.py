@@ -487,6 +487,15 @@ class Cluster:
         ).items
         return [(str(e.reason), str(e.message)) for e in found]
 
+    def wait_events(self, name: str, reasons: list[str]) -> None:
+        """Until ``name``'s Events have exactly ``reasons`` (in any order). The operator posts an
+        Event after the status it announces is stored, so a test that has just seen the status
+        may not see the Event yet."""
+        eventually(
+            lambda: sorted(r for r, _ in self.events(name)) == sorted(reasons),
+            what=f"Events {sorted(reasons)} of {name}",
+        )
+
 
 def result_message(**overrides: Any) -> str:
     """A trainer's termination message: MODEL-TRAINED with test metrics and an artifact."""

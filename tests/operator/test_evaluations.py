@@ -91,7 +91,10 @@ def test_an_evaluation_waits_for_a_trained_version_then_runs_on_it(
     assert done["output"]["uri"] == "pvc://models/reviews/evaluations/e1"
     assert done["completionTime"]
     assert _condition(done, "Succeeded")["status"] == "True"
-    assert ("Evaluated", done["description"]) in cluster.events("e1")
+    eventually(  # the Event follows the stored status
+        lambda: ("Evaluated", done["description"]) in cluster.events("e1"),
+        what="the Evaluated Event",
+    )
 
     # an explicit version, once trained, is evaluated at once
     cluster.create_evaluation("e2", version="v2")

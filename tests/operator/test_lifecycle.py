@@ -129,7 +129,7 @@ def test_lifecycle_to_model_trained(
     assert (ready["status"], ready["reason"]) == ("True", "VersionAvailable")
 
     # each transition announced exactly once (Events list in no particular order)
-    assert sorted(r for r, _ in cluster.events("reviews-v1")) == ["Queued", "Trained", "Training"]
+    cluster.wait_events("reviews-v1", ["Queued", "Trained", "Training"])
 
 
 def test_job_is_restricted_and_complete(

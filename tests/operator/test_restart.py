@@ -41,7 +41,7 @@ def test_restart_mid_run_loses_and_duplicates_nothing(
         == next(c for c in before["conditions"] if c["type"] == "Queued")["lastTransitionTime"]
     )
     # each transition announced once, across both operators
-    assert sorted(r for r, _ in cluster.events("restarted")) == ["Queued", "Trained", "Training"]
+    cluster.wait_events("restarted", ["Queued", "Trained", "Training"])
     assert len(cluster.batch.list_namespaced_job(cluster.namespace).items) == 1
     assert len(cluster.pods("restarted")) == 1
 

@@ -245,10 +245,11 @@ def test_serve_switch_fail_disable(
     _wait_reason(cluster, "RollingOut", "of an earlier version still running")
     _set_ready(cluster, "reviews-v2", 1)
     _wait_reason(cluster, "Ready", "version reviews-v2: 1 of 1 replicas ready")
-    assert (
+    changed = (
         "ServedVersionChanged",
         "the predictor rolls out version reviews-v2 (was reviews-v1)",
-    ) in (cluster.events(MODEL))
+    )
+    eventually(lambda: changed in cluster.events(MODEL), what="the ServedVersionChanged Event")
 
     # its Pod goes unready: Unavailable, in the Deployment's own words
     _set_ready(cluster, "reviews-v2", 1, ready=False)
@@ -257,7 +258,10 @@ def test_serve_switch_fail_disable(
     )
     assert unavailable["status"] == "False"
     assert "0 of 1 replicas ready" in unavailable["message"]
-    assert any(reason == "ServingUnavailable" for reason, _ in cluster.events(MODEL))
+    eventually(
+        lambda: any(reason == "ServingUnavailable" for reason, _ in cluster.events(MODEL)),
+        what="the ServingUnavailable Event",
+    )
 
     # a pinned version rolls back; a version that is no run leaves the predictor as it is
     _patch_serving(cluster, version="reviews-v1")
